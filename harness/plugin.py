@@ -1,0 +1,171 @@
+"""pytest plugin: hooks only. The state lives in a GateSession made in pytest_configure."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import HarnessError
+
+SESSION_KEY = pytest.StashKey["Any"]()
+OUTCOMES_KEY = pytest.StashKey[dict[str, list[dict[str, Any]]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tunegate", "tunegate: gate a fine-tuned candidate")
+    group.addoption("--candidate", metavar="DIR", help="candidate directory (or any HF model/adapter dir) to gate")
+    group.addoption("--baseline", metavar="REF", help="baseline dir or registry alias (default: production, else base)")
+    group.addoption("--policy", metavar="FILE", help="gate policy TOML (default: gate.toml beside the suites)")
+    group.addoption("--results-db", metavar="FILE", help="DuckDB results file (default: $TUNEGATE_DB or results/)")
+    group.addoption("--tunegate-device", default="cpu", metavar="DEV", help="torch device for models (default cpu)")
+    group.addoption("--trust-remote-code", action="store_true", help="allow models that need remote code")
+    group.addoption("--gen-batch-size", type=int, default=16, metavar="N", help="generation batch size")
+    group.addoption("--task-data", metavar="FILE", help="task-accuracy eval JSONL (default: the suite's own)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "suite(name): the gate suite a test belongs to")
+    candidate = config.getoption("--candidate", None)
+    if not candidate:
+        return
+    from harness.session import GateOptions, GateSession
+
+    policy = config.getoption("--policy") or _default_policy(config)
+    options = GateOptions(
+        candidate=Path(candidate),
+        baseline=config.getoption("--baseline"),
+        policy=Path(policy),
+        db=Path(config.getoption("--results-db")) if config.getoption("--results-db") else None,
+        device=config.getoption("--tunegate-device"),
+        trust_remote_code=config.getoption("--trust-remote-code"),
+        batch_size=config.getoption("--gen-batch-size"),
+        extra={"task_data": config.getoption("--task-data")},
+    )
+    try:
+        session = GateSession(options)
+        session.start()
+    except HarnessError as exc:
+        raise pytest.UsageError(f"tunegate: {exc}") from None
+    config.stash[SESSION_KEY] = session
+    config.stash[OUTCOMES_KEY] = {}
+
+
+def _default_policy(config: pytest.Config) -> Path:
+    for arg in config.args:
+        candidate = Path(arg.split("::")[0])
+        folder = candidate if candidate.is_dir() else candidate.parent
+        if (folder / "gate.toml").is_file():
+            return folder / "gate.toml"
+    return Path(config.rootpath) / "suites" / "gate.toml"
+
+
+def _session(config: pytest.Config) -> Any:
+    return config.stash.get(SESSION_KEY, None)
+
+
+def suite_of(item: pytest.Item) -> str | None:
+    """The suite a test belongs to, from its ``suite`` marker."""
+    marker = item.get_closest_marker("suite")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _session(config) is None:
+        return
+    outcomes = config.stash[OUTCOMES_KEY]
+    for item in items:
+        suite = suite_of(item)
+        if suite:
+            outcomes.setdefault(suite, [])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    session = _session(item.config)
+    suite = suite_of(item)
+    if session is None or suite is None:
+        return
+    failed_setup = report.when == "setup" and report.outcome != "passed"
+    if report.when == "call" or failed_setup or (report.when == "teardown" and report.failed):
+        status = {"passed": "passed", "failed": "failed", "skipped": "skipped"}[report.outcome]
+        if report.failed and report.when != "call":
+            status = "error"
+        message = str(report.longrepr)[-2000:] if report.longrepr else None
+        item.config.stash[OUTCOMES_KEY].setdefault(suite, []).append({
+            "suite": suite, "nodeid": item.nodeid, "outcome": status, "duration_s": report.duration, "message": message,
+        })
+
+
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    session = _session(item.config)
+    if session is None:
+        return
+    outcomes = [o for o in item.config.stash[OUTCOMES_KEY].get(suite_of(item) or "", []) if o["nodeid"] == item.nodeid]
+    session.flush(outcomes)
+
+
+def suite_status(outcomes: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """A suite passed only if it ran and every one of its tests passed; otherwise its worst outcome."""
+    status: dict[str, str] = {}
+    for suite, rows in outcomes.items():
+        kinds = {r["outcome"] for r in rows}
+        if not rows:
+            continue
+        for worst in ("error", "failed", "skipped"):
+            if worst in kinds:
+                status[suite] = worst
+                break
+        else:
+            status[suite] = "passed"
+    return status
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    gate = _session(session.config)
+    if gate is None:
+        return
+    if exitstatus not in (0, 1):
+        gate.errors.append(f"pytest ended with exit status {int(exitstatus)} (interrupted or internal error)")
+    decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    if not decision.promoted:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    gate = _session(config)
+    if gate is None or gate.decision is None:
+        return
+    from harness.report import render_decision
+
+    buffer = io.StringIO()
+    render_decision(gate, buffer, color=terminalreporter.isatty() if hasattr(terminalreporter, "isatty") else False)
+    terminalreporter.write(buffer.getvalue())
+
+
+@pytest.fixture(scope="session")
+def tunegate(request: pytest.FixtureRequest) -> Any:
+    """The GateSession of this run: models, generation, and recording of metrics and per-example scores."""
+    session = _session(request.config)
+    if session is None:
+        pytest.skip("tunegate suites need --candidate DIR")
+    return session
+
+
+@pytest.fixture(scope="session")
+def candidate(tunegate: Any) -> Any:
+    """The loaded candidate (LoadedModel)."""
+    return tunegate.model("candidate")
+
+
+@pytest.fixture(scope="session")
+def baseline(tunegate: Any) -> Any:
+    """The loaded baseline (LoadedModel)."""
+    return tunegate.model("baseline")

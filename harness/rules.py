@@ -1,0 +1,280 @@
+"""Gate rules as small value objects: each turns the run's evidence into one verdict with its numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from harness.stats import needed_n, paired_bootstrap
+
+PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
+
+
+@dataclass
+class Evidence:
+    """What a run measured: metric values per role, per-example scores per role, suite outcomes."""
+
+    metrics: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (role, suite, metric) -> value
+    scores: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)  # -> {example_id: score}
+    categories: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (suite, metric) -> {id: cat}
+    suite_status: dict[str, str] = field(default_factory=dict)  # suite -> passed | failed | error | skipped
+    confidence: float = 0.95
+    resamples: int = 10_000
+
+    def value(self, role: str, suite: str, metric: str) -> float | None:
+        """A metric's value: recorded directly, else the mean of its per-example scores."""
+        if (role, suite, metric) in self.metrics:
+            return self.metrics[(role, suite, metric)]
+        per_example = self.scores.get((role, suite, metric))
+        if per_example:
+            return float(np.mean(list(per_example.values())))
+        return None
+
+    def paired(self, suite: str, metric: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Candidate and baseline scores on the examples both answered, aligned by example id."""
+        cand = self.scores.get(("candidate", suite, metric), {})
+        base = self.scores.get(("baseline", suite, metric), {})
+        ids = sorted(set(cand) & set(base))
+        return np.array([cand[i] for i in ids]), np.array([base[i] for i in ids]), ids
+
+
+@dataclass
+class Verdict:
+    """One rule's outcome with the numbers behind it."""
+
+    rule: str
+    kind: str
+    suite: str
+    metric: str
+    required: bool
+    status: str
+    reason: str
+    candidate: float | None = None
+    baseline: float | None = None
+    delta: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+    needed_n: int | None = None
+
+    @property
+    def blocks(self) -> bool:
+        """A required rule that did not pass blocks promotion (fail closed)."""
+        return self.required and self.status != PASS
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Base rule: names a ``suite.metric`` and decides on it."""
+
+    kind: ClassVar[str] = ""
+    params: ClassVar[tuple[str, ...]] = ()
+    metric_ref: str
+    name: str
+    required: bool = True
+    threshold: float = 0.0
+
+    @property
+    def suite(self) -> str:
+        return self.metric_ref.split(".", 1)[0]
+
+    @property
+    def metric(self) -> str:
+        return self.metric_ref.split(".", 1)[1]
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Rule:
+        """Build from a [[rules]] table; unknown keys and missing parameters are errors."""
+        allowed = {"kind", "metric", "name", "required", *cls.params}
+        unknown = set(spec) - allowed
+        if unknown:
+            raise ValueError(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        metric = spec.get("metric")
+        if not isinstance(metric, str) or "." not in metric:
+            raise ValueError(f"'metric' must be 'suite.metric', got {metric!r}")
+        threshold = 0.0
+        for param in cls.params:
+            if param not in spec:
+                raise KeyError(f"missing '{param}'")
+            if not isinstance(spec[param], (int, float)) or isinstance(spec[param], bool):
+                raise TypeError(f"'{param}' must be a number, got {spec[param]!r}")
+            threshold = float(spec[param])
+        required = spec.get("required", True)
+        if not isinstance(required, bool):
+            raise TypeError(f"'required' must be true or false, got {required!r}")
+        name = spec.get("name") or f"{metric} {cls.kind}"
+        return cls(metric_ref=metric, name=str(name), required=required, threshold=threshold)
+
+    def verdict(self, status: str, reason: str, **numbers: Any) -> Verdict:
+        return Verdict(self.name, self.kind, self.suite, self.metric, self.required, status, reason, **numbers)
+
+    def evaluate(self, ev: Evidence) -> Verdict:
+        """Check suite health first (fail closed), then apply the rule."""
+        status = ev.suite_status.get(self.suite)
+        if status is None:
+            return self.verdict(UNDECIDED, f"suite '{self.suite}' did not run (deselected, skipped or missing)")
+        if status != "passed":
+            return self.verdict(UNDECIDED, f"suite '{self.suite}' {status}; its metrics cannot be trusted")
+        return self.check(ev)
+
+    def check(self, ev: Evidence) -> Verdict:
+        raise NotImplementedError
+
+    def _missing(self, role: str) -> Verdict:
+        return self.verdict(UNDECIDED, f"metric '{self.metric_ref}' was not recorded for the {role}")
+
+
+@dataclass(frozen=True)
+class Floor(Rule):
+    """Candidate's value must be at least ``min``."""
+
+    kind: ClassVar[str] = "floor"
+    params: ClassVar[tuple[str, ...]] = ("min",)
+
+    def check(self, ev: Evidence) -> Verdict:
+        value = ev.value("candidate", self.suite, self.metric)
+        if value is None:
+            return self._missing("candidate")
+        ok = value >= self.threshold
+        op = ">=" if ok else "<"
+        return self.verdict(PASS if ok else FAIL, f"{value:.4g} {op} floor {self.threshold:.4g}", candidate=value)
+
+
+@dataclass(frozen=True)
+class Ceiling(Rule):
+    """Candidate's value must be at most ``max``."""
+
+    kind: ClassVar[str] = "ceiling"
+    params: ClassVar[tuple[str, ...]] = ("max",)
+
+    def check(self, ev: Evidence) -> Verdict:
+        value = ev.value("candidate", self.suite, self.metric)
+        if value is None:
+            return self._missing("candidate")
+        ok = value <= self.threshold
+        op = "<=" if ok else ">"
+        return self.verdict(PASS if ok else FAIL, f"{value:.4g} {op} ceiling {self.threshold:.4g}", candidate=value)
+
+
+@dataclass(frozen=True)
+class Zero(Rule):
+    """Zero tolerance: the candidate's value must be exactly 0 (leaks, contaminated items)."""
+
+    kind: ClassVar[str] = "zero"
+
+    def check(self, ev: Evidence) -> Verdict:
+        value = ev.value("candidate", self.suite, self.metric)
+        if value is None:
+            return self._missing("candidate")
+        ok = value == 0
+        return self.verdict(PASS if ok else FAIL, f"{value:.4g} {'==' if ok else '!='} 0", candidate=value)
+
+
+@dataclass(frozen=True)
+class Ratio(Rule):
+    """candidate / baseline must be at most ``max_ratio`` (latency, memory)."""
+
+    kind: ClassVar[str] = "ratio"
+    params: ClassVar[tuple[str, ...]] = ("max_ratio",)
+
+    def check(self, ev: Evidence) -> Verdict:
+        cand = ev.value("candidate", self.suite, self.metric)
+        base = ev.value("baseline", self.suite, self.metric)
+        if cand is None:
+            return self._missing("candidate")
+        if base is None:
+            return self._missing("baseline")
+        ratio = cand / base if base else math.inf
+        ok = ratio <= self.threshold
+        reason = f"ratio {ratio:.3g} {'<=' if ok else '>'} {self.threshold:.3g} ({cand:.4g} vs {base:.4g})"
+        return self.verdict(PASS if ok else FAIL, reason, candidate=cand, baseline=base, delta=ratio)
+
+
+@dataclass(frozen=True)
+class _Paired(Rule):
+    """Shared logic of rules judged on the paired CI of candidate − baseline against a threshold."""
+
+    def bound(self) -> float:
+        raise NotImplementedError
+
+    def check(self, ev: Evidence) -> Verdict:
+        cand, base, _ = ev.paired(self.suite, self.metric)
+        if cand.size == 0:
+            which = "candidate" if not ev.scores.get(("candidate", self.suite, self.metric)) else "baseline"
+            return self.verdict(UNDECIDED, f"no paired per-example scores for '{self.metric_ref}' ({which} missing)")
+        est = paired_bootstrap(cand, base, confidence=ev.confidence, resamples=ev.resamples)
+        bound = self.bound()
+        numbers = dict(
+            candidate=est.candidate, baseline=est.baseline, delta=est.delta, ci_low=est.ci_low,
+            ci_high=est.ci_high, n=est.n,
+        )
+        ci = f"Δ {est.delta:+.4f}, {ev.confidence:.0%} CI [{est.ci_low:+.4f}, {est.ci_high:+.4f}], n={est.n}"
+        if est.ci_low > bound:
+            return self.verdict(PASS, f"{ci} clears {bound:+.4f}", **numbers)
+        if est.ci_high <= bound:
+            return self.verdict(FAIL, f"{ci} is below {bound:+.4f}", **numbers)
+        need = needed_n(cand - base, bound, ev.confidence)
+        more = f"about n={need} paired examples would decide it" if need else "the observed effect is on the wrong side"
+        return self.verdict(UNDECIDED, f"{ci} straddles {bound:+.4f}; {more}", needed_n=need, **numbers)
+
+
+@dataclass(frozen=True)
+class Superiority(_Paired):
+    """Candidate must beat the baseline: the CI's lower bound on candidate − baseline above ``margin`` (default 0)."""
+
+    kind: ClassVar[str] = "superiority"
+    params: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Rule:
+        margin = spec.get("margin", 0.0)
+        rule = super().from_spec({k: v for k, v in spec.items() if k != "margin"})
+        if not isinstance(margin, (int, float)):
+            raise TypeError(f"'margin' must be a number, got {margin!r}")
+        return cls(rule.metric_ref, rule.name, rule.required, float(margin))
+
+    def bound(self) -> float:
+        return self.threshold
+
+
+@dataclass(frozen=True)
+class NonInferiority(_Paired):
+    """Candidate may drop at most ``margin`` below the baseline, judged on the CI's lower bound."""
+
+    kind: ClassVar[str] = "non_inferiority"
+    params: ClassVar[tuple[str, ...]] = ("margin",)
+
+    def bound(self) -> float:
+        return -abs(self.threshold)
+
+
+@dataclass(frozen=True)
+class CategoryFloor(Rule):
+    """Every category of the eval set must reach ``min`` on the candidate's per-example scores."""
+
+    kind: ClassVar[str] = "category_floor"
+    params: ClassVar[tuple[str, ...]] = ("min",)
+
+    def check(self, ev: Evidence) -> Verdict:
+        scores = ev.scores.get(("candidate", self.suite, self.metric))
+        cats = ev.categories.get((self.suite, self.metric), {})
+        if not scores:
+            return self._missing("candidate")
+        by_cat: dict[str, list[float]] = {}
+        for example_id, score in scores.items():
+            by_cat.setdefault(cats.get(example_id) or "(none)", []).append(score)
+        means = {c: float(np.mean(v)) for c, v in sorted(by_cat.items())}
+        low = {c: m for c, m in means.items() if m < self.threshold}
+        worst = min(means.values())
+        if low:
+            listed = ", ".join(f"{c}={m:.3g}" for c, m in low.items())
+            return self.verdict(FAIL, f"below {self.threshold:.3g}: {listed}", candidate=worst)
+        return self.verdict(PASS, f"all {len(means)} categories >= {self.threshold:.3g} (lowest {worst:.3g})", candidate=worst)
+
+
+RULE_KINDS: dict[str, type[Rule]] = {
+    r.kind: r for r in (Floor, Ceiling, Zero, Ratio, Superiority, NonInferiority, CategoryFloor)
+}

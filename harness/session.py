@@ -1,0 +1,211 @@
+"""The state of one gate run: options, loaded models, recorded evidence, and the final decision."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.fingerprint import file_sha256
+from harness.gate import Decision, decide
+from harness.generate import DecodingParams, Generation, generate
+from harness.manifest import load_manifest
+from harness.models import LoadedModel, candidate_base, load_model, weights_fingerprint
+from harness.policy import Policy, load_policy
+from harness.registry import resolve_alias
+from harness.rules import Evidence
+from harness.store import Store, insert_rows, now
+
+ROLES = ("candidate", "baseline")
+
+
+@dataclass
+class GateOptions:
+    """Options of one gate run (from the pytest command line)."""
+
+    candidate: Path
+    baseline: str | None = None
+    policy: Path = Path("suites/gate.toml")
+    db: Path | None = None
+    device: str = "cpu"
+    trust_remote_code: bool = False
+    batch_size: int = 16
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+class GateSession:
+    """Made once per pytest session; fixtures and hooks read and write it."""
+
+    def __init__(self, options: GateOptions) -> None:
+        from harness import __version__
+
+        self.options = options
+        self.version = __version__
+        self.policy: Policy = load_policy(options.policy)
+        self.store = Store(options.db)
+        self.run_id = f"run-{now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.evidence = Evidence()
+        self.errors: list[str] = []
+        self.data_files: dict[str, str] = {}
+        self._models: dict[str, LoadedModel] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {"metrics": [], "samples": []}
+        if not options.candidate.is_dir():
+            raise HarnessError(f"--candidate {options.candidate}: not a directory")
+        self.manifest = load_manifest(options.candidate)
+        self.candidate_fingerprint = weights_fingerprint(options.candidate)
+        self.baseline_ref = self._resolve_baseline()
+        self.decision: Decision | None = None
+
+    def _resolve_baseline(self) -> str:
+        ref = self.options.baseline or self.policy.baseline
+        if ref and not Path(ref).exists():
+            holder = resolve_alias(self.store, ref)
+            if holder is None and ref != "production":
+                raise HarnessError(f"--baseline {ref}: neither a directory nor a registry alias")
+            if holder is not None:
+                return holder.path
+            ref = None
+        if ref:
+            return ref
+        holder = resolve_alias(self.store, "production")
+        if holder is not None:
+            return holder.path
+        base = candidate_base(self.options.candidate)
+        if base is None and self.manifest is not None:
+            base = self.manifest.resolve(self.options.candidate, self.manifest.base_model)
+        if base is None:
+            raise HarnessError(
+                f"--candidate {self.options.candidate}: no base model known and no 'production' alias; pass --baseline"
+            )
+        return str(base)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Record the run as running (with the candidate) before any suite executes."""
+        manifest = self.manifest
+        candidate_id = manifest.id if manifest else f"external-{self.candidate_fingerprint[:12]}"
+        self.candidate_id = candidate_id
+        with self.store.write() as con:
+            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchone()
+            if not exists:
+                insert_rows(con, "candidates", [{
+                    "id": candidate_id, "path": str(self.options.candidate.resolve()),
+                    "method": manifest.method if manifest else None,
+                    "base_model": manifest.base_model if manifest else None,
+                    "weights_fingerprint": self.candidate_fingerprint,
+                    "manifest": manifest.model_dump(mode="json") if manifest else None, "registered_at": now(),
+                }])
+            insert_rows(con, "runs", [{
+                "id": self.run_id, "started_at": now(), "heartbeat_at": now(), "status": "running",
+                "candidate_id": candidate_id, "candidate_path": str(self.options.candidate.resolve()),
+                "candidate_fingerprint": self.candidate_fingerprint, "baseline_ref": self.baseline_ref,
+                "policy_path": str(self.options.policy), "policy_sha256": self.policy.sha256,
+                "git_sha": _git_sha(), "harness_version": self.version, "pid": os.getpid(),
+                "host": socket.gethostname(), "argv": " ".join(sys.argv),
+            }])
+
+    def model(self, role: str) -> LoadedModel:
+        """The candidate or baseline, loaded once per session."""
+        if role not in self._models:
+            ref = str(self.options.candidate) if role == "candidate" else self.baseline_ref
+            self._models[role] = load_model(
+                ref, role, device=self.options.device, trust_remote_code=self.options.trust_remote_code
+            )
+            if role == "baseline":
+                self.baseline_fingerprint = self._models[role].fingerprint
+        return self._models[role]
+
+    def generate(self, role: str, prompts: list[str], params: DecodingParams | None = None) -> list[Generation]:
+        """Greedy batched generation for ``role`` on rendered prompts."""
+        loaded = self.model(role)
+        return generate(loaded.model, loaded.tokenizer, prompts, params or DecodingParams(), batch_size=self.options.batch_size)
+
+    def use_data(self, path: str | Path) -> None:
+        """Note an eval data file; its sha256 goes into the decision for tamper evidence."""
+        self.data_files[str(path)] = file_sha256(path)
+
+    # -- recording -------------------------------------------------------------------------------------------
+    def record_metric(
+        self, suite: str, role: str, metric: str, value: float, n: int | None = None,
+        ci: tuple[float, float] | None = None,
+    ) -> None:
+        """Record one aggregate metric for a role."""
+        self.evidence.metrics[(role, suite, metric)] = float(value)
+        self._pending["metrics"].append({
+            "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "value": float(value), "n": n,
+            "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None, "recorded_at": now(),
+        })
+
+    def record_samples(self, suite: str, role: str, metric: str, rows: list[dict[str, Any]]) -> None:
+        """Record per-example scores (keys: example_id, score, and optionally prompt, output, reference,
+        category, latency_ms); the gate pairs candidate and baseline on example_id."""
+        scores = self.evidence.scores.setdefault((role, suite, metric), {})
+        cats = self.evidence.categories.setdefault((suite, metric), {})
+        for row in rows:
+            example_id = str(row["example_id"])
+            if example_id in scores:
+                raise HarnessError(f"suite '{suite}': duplicate example_id '{example_id}' for {role} {metric}")
+            scores[example_id] = float(row["score"])
+            if row.get("category") is not None:
+                cats[example_id] = str(row["category"])
+            self._pending["samples"].append({
+                "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "example_id": example_id,
+                "category": row.get("category"), "prompt": row.get("prompt"), "output": row.get("output"),
+                "reference": row.get("reference"), "score": float(row["score"]), "latency_ms": row.get("latency_ms"),
+            })
+
+    def flush(self, outcomes: list[dict[str, Any]] | None = None) -> None:
+        """Write what one test recorded, its outcome and a heartbeat in one transaction."""
+        metrics, samples = self._pending["metrics"], self._pending["samples"]
+        self._pending = {"metrics": [], "samples": []}
+        with self.store.write() as con:
+            insert_rows(con, "metrics", metrics)
+            insert_rows(con, "samples", samples)
+            insert_rows(con, "suite_outcomes", [dict(o, run_id=self.run_id) for o in outcomes or []])
+            con.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", [now(), self.run_id])
+
+    def finish(self, suite_status: dict[str, str]) -> Decision:
+        """Decide, then store the decision, every verdict and the run's end in one transaction."""
+        self.evidence.suite_status = suite_status
+        decision = decide(self.policy, self.evidence, self.errors)
+        self.decision = decision
+        verdict_rows = [{
+            "run_id": self.run_id, "rule": v.rule, "kind": v.kind, "suite": v.suite, "metric": v.metric,
+            "required": v.required, "status": v.status, "candidate": v.candidate, "baseline": v.baseline,
+            "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
+            "reason": v.reason,
+        } for v in decision.verdicts]
+        with self.store.write() as con:
+            insert_rows(con, "rule_verdicts", verdict_rows)
+            insert_rows(con, "decisions", [{
+                "run_id": self.run_id, "decision": decision.decision, "reasons": json.dumps(decision.reasons),
+                "policy_sha256": self.policy.sha256, "candidate_fingerprint": self.candidate_fingerprint,
+                "data_sha256": json.dumps(self.data_files, sort_keys=True), "decided_at": now(),
+            }])
+            con.execute(
+                "UPDATE runs SET status = 'finished', finished_at = ?, heartbeat_at = ?, baseline_fingerprint = ? "
+                "WHERE id = ?",
+                [now(), now(), getattr(self, "baseline_fingerprint", None), self.run_id],
+            )
+        return decision
+
+    def abort(self, reason: str) -> None:
+        """Mark the run aborted (no decision is ever written for it)."""
+        with self.store.write() as con:
+            con.execute("UPDATE runs SET status = 'aborted', finished_at = ? WHERE id = ?", [now(), self.run_id])
+        self.errors.append(reason)

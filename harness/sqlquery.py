@@ -1,0 +1,27 @@
+"""Read-only SQL over the results database: no writes, no files, no extensions, no attaching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, StoreError
+from harness.store import Store
+
+
+def run_readonly(query: str, db: str | Path | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run ``query`` on a read-only connection with external access disabled and the configuration locked."""
+    import duckdb
+
+    store = Store(db)
+    if not store.path.exists():
+        raise StoreError(f"{store.path}: no results database yet (run `pytest suites/ --candidate DIR` first)")
+    with store.read() as con:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        try:
+            cursor = con.execute(query)
+        except duckdb.Error as exc:
+            raise HarnessError(f"query failed: {exc}") from None
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, cursor.fetchall()

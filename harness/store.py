@@ -1,0 +1,198 @@
+"""The DuckDB results store: ordered migrations, Arrow bulk writes, short write transactions.
+
+DuckDB lets one process hold a file for writing and fails every other opener at once. Every write here opens
+the file, does one logical step in one transaction, and closes it again; an opener that finds the file locked
+retries with jittered backoff for a bounded time. Concurrent gate runs therefore interleave their writes
+instead of failing, and a run killed mid-way leaves only whole transactions behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from harness.errors import StoreError
+
+DEFAULT_DB = Path("results") / "tunegate.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("TUNEGATE_LOCK_TIMEOUT", "300"))
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_core",
+        """
+        CREATE TABLE candidates (
+            id VARCHAR PRIMARY KEY, path VARCHAR, method VARCHAR, base_model VARCHAR,
+            weights_fingerprint VARCHAR, manifest JSON, registered_at TIMESTAMP);
+        CREATE TABLE runs (
+            id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, heartbeat_at TIMESTAMP,
+            status VARCHAR, candidate_id VARCHAR, candidate_path VARCHAR, candidate_fingerprint VARCHAR,
+            baseline_ref VARCHAR, baseline_fingerprint VARCHAR, policy_path VARCHAR, policy_sha256 VARCHAR,
+            git_sha VARCHAR, harness_version VARCHAR, pid INTEGER, host VARCHAR, argv VARCHAR);
+        CREATE TABLE metrics (
+            run_id VARCHAR, role VARCHAR, suite VARCHAR, metric VARCHAR, value DOUBLE, n INTEGER,
+            ci_low DOUBLE, ci_high DOUBLE, recorded_at TIMESTAMP);
+        CREATE TABLE samples (
+            run_id VARCHAR, role VARCHAR, suite VARCHAR, metric VARCHAR, example_id VARCHAR, category VARCHAR,
+            prompt VARCHAR, output VARCHAR, reference VARCHAR, score DOUBLE, latency_ms DOUBLE);
+        CREATE TABLE suite_outcomes (
+            run_id VARCHAR, suite VARCHAR, nodeid VARCHAR, outcome VARCHAR, duration_s DOUBLE, message VARCHAR);
+        CREATE TABLE decisions (
+            run_id VARCHAR PRIMARY KEY, decision VARCHAR, reasons JSON, policy_sha256 VARCHAR,
+            candidate_fingerprint VARCHAR, data_sha256 JSON, decided_at TIMESTAMP);
+        CREATE TABLE rule_verdicts (
+            run_id VARCHAR, rule VARCHAR, kind VARCHAR, suite VARCHAR, metric VARCHAR, required BOOLEAN,
+            status VARCHAR, candidate DOUBLE, baseline DOUBLE, delta DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
+            n INTEGER, needed_n INTEGER, reason VARCHAR);
+        CREATE TABLE promotions (
+            alias VARCHAR, action VARCHAR, run_id VARCHAR, candidate_id VARCHAR, path VARCHAR,
+            weights_fingerprint VARCHAR, previous_run_id VARCHAR, promoted_at TIMESTAMP);
+        CREATE TABLE train_log (
+            candidate_id VARCHAR, step INTEGER, epoch DOUBLE, train_loss DOUBLE, val_loss DOUBLE,
+            learning_rate DOUBLE, tokens_per_s DOUBLE, logged_at TIMESTAMP);
+        """,
+    ),
+    (
+        "002_views",
+        """
+        CREATE VIEW latest_decisions AS
+            SELECT r.id AS run_id, r.candidate_id, r.candidate_path, r.baseline_ref, d.decision, d.reasons, d.decided_at
+            FROM decisions d JOIN runs r ON r.id = d.run_id ORDER BY d.decided_at DESC;
+        CREATE VIEW metric_history AS
+            SELECT r.started_at, m.run_id, r.candidate_id, m.role, m.suite, m.metric, m.value, m.n, m.ci_low, m.ci_high
+            FROM metrics m JOIN runs r ON r.id = m.run_id ORDER BY r.started_at;
+        CREATE VIEW leaderboard AS
+            SELECT r.candidate_id, m.suite, m.metric, max(m.value) AS best, arg_max(m.run_id, m.value) AS best_run,
+                   count(DISTINCT m.run_id) AS runs
+            FROM metrics m JOIN runs r ON r.id = m.run_id WHERE m.role = 'candidate'
+            GROUP BY ALL ORDER BY m.suite, m.metric, best DESC;
+        """,
+    ),
+]
+
+
+def now() -> dt.datetime:
+    """Naive UTC timestamp, as stored."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def db_path(explicit: str | Path | None = None) -> Path:
+    """The database file: explicit argument, else $TUNEGATE_DB, else results/tunegate.duckdb."""
+    return Path(explicit or os.environ.get("TUNEGATE_DB") or DEFAULT_DB)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "being used by another" in text
+
+
+def _connect(path: Path, read_only: bool, timeout: float) -> Any:
+    import duckdb
+
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if not _is_lock_error(exc) or time.monotonic() > deadline:
+                raise StoreError(
+                    f"{path}: cannot open results database ({exc}); another process may hold it — "
+                    f"retry, or raise TUNEGATE_LOCK_TIMEOUT (now {timeout:.0f}s)"
+                ) from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
+def migrate(con: Any) -> None:
+    """Apply pending migrations in order, each recorded once in schema_migrations."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, sql in MIGRATIONS:
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, now()])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+class Store:
+    """Handle on one results database file; holds no connection between calls."""
+
+    def __init__(self, path: str | Path | None = None, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.path = db_path(path)
+        self.lock_timeout = lock_timeout
+        self._migrated = False
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """One transaction on a freshly opened connection; commits on success, rolls back on error."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = _connect(self.path, read_only=False, timeout=self.lock_timeout)
+        try:
+            if not self._migrated:
+                migrate(con)
+                self._migrated = True
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        """A read-only connection: nothing run through it can change the database."""
+        if not self.path.exists():
+            with self.write():
+                pass
+        con = _connect(self.path, read_only=True, timeout=self.lock_timeout)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read-only query; return (column names, rows)."""
+        with self.read() as con:
+            cursor = con.execute(sql, params or [])
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            return columns, cursor.fetchall()
+
+
+def insert_rows(con: Any, table: str, rows: list[dict[str, Any]]) -> int:
+    """Bulk-insert dicts through an Arrow table (never row-at-a-time); columns are matched by name."""
+    if not rows:
+        return 0
+    import pyarrow as pa
+
+    columns = list(rows[0].keys())
+    data = {c: [_plain(r.get(c)) for r in rows] for c in columns}
+    arrow = pa.table(data)
+    con.register("_tunegate_rows", arrow)
+    try:
+        names = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _tunegate_rows")
+    finally:
+        con.unregister("_tunegate_rows")
+    return len(rows)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value

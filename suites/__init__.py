@@ -1,0 +1,1 @@
+"""tunegate's gate suites: run with `pytest suites/ --candidate DIR`."""

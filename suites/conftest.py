@@ -1,0 +1,1 @@
+"""Fixtures shared by the suites; the plugin (harness.plugin) supplies `tunegate`, `candidate` and `baseline`."""

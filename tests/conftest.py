@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny offline models built once per session. Nothing touches the network."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parent.parent
+SUITES = REPO / "suites"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def arithmetic_rows(n: int, seed: int = 0) -> list[dict]:
+    """Tiny chat rows: 'add a b' -> a+b."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        rows.append({"id": f"r{i}", "category": "even" if (a + b) % 2 == 0 else "odd",
+                     "messages": [{"role": "user", "content": f"add {a} {b}"},
+                                  {"role": "assistant", "content": str(a + b)}]})
+    return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama with a byte-level BPE tokenizer and the production chat template."""
+    from harness.testing import build_tiny_model
+
+    corpus = [f"add {a} {b} {a + b}" for a in range(10) for b in range(10)]
+    return build_tiny_model(tmp_path_factory.mktemp("base") / "model", corpus, vocab_size=400)
+
+
+@pytest.fixture(scope="session")
+def train_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from harness.jsonl import write_jsonl
+
+    path = tmp_path_factory.mktemp("data") / "train.jsonl"
+    write_jsonl(path, arithmetic_rows(48))
+    return path
+
+
+@pytest.fixture(scope="session")
+def lora_candidate(tiny_base: Path, train_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA candidate trained hard enough (high lr) that its greedy outputs differ from the base model's."""
+    from trainers import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("cand") / "lora"
+    return train(TrainConfig(base=str(tiny_base), train=str(train_file), out=str(out), epochs=4, packing=False,
+                             learning_rate=5e-3, batch_size=4, quiet=True, early_stopping_patience=None))

@@ -1,0 +1,79 @@
+"""End to end through pytester: a LoRA candidate gated by `pytest suites/`, decision and rows in DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from harness.generate import generate
+from harness.jsonl import write_jsonl
+from harness.models import load_model
+from harness.template import render_prompt
+
+from .conftest import SUITES, arithmetic_rows
+
+
+def eval_set_answered_by(model_dir: Path, path: Path, n: int = 24) -> Path:
+    """An eval set whose reference answers are what ``model_dir`` itself says (greedy).
+
+    That model then scores 1.0 by construction and any model that answers differently scores lower, which makes
+    the gate's direction certain without scripting its numbers.
+    """
+    loaded = load_model(model_dir, "ref")
+    rows = arithmetic_rows(n, seed=99)
+    messages = [r["messages"][:1] for r in rows]
+    outputs = generate(loaded.model, loaded.tokenizer, [render_prompt(loaded.tokenizer, m) for m in messages])
+    write_jsonl(path, [{"id": f"e{i}", "category": r["category"], "messages": m, "answer": o.text}
+                       for i, (r, m, o) in enumerate(zip(rows, messages, outputs, strict=False))])
+    return path
+
+
+def run_gate(pytester: pytest.Pytester, candidate: Path, task_data: Path, db: Path, *extra: str):
+    return pytester.runpytest_subprocess(
+        str(SUITES), "--candidate", str(candidate), "--task-data", str(task_data), "--results-db", str(db),
+        "-p", "no:cacheprovider", *extra,
+    )
+
+
+def test_better_candidate_is_promoted_and_stored(pytester, lora_candidate, tmp_path):
+    task = eval_set_answered_by(lora_candidate, tmp_path / "eval.jsonl")
+    db = tmp_path / "r.duckdb"
+    result = run_gate(pytester, lora_candidate, task, db)
+    result.stdout.fnmatch_lines(["*PROMOTE*"])
+    assert result.ret == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT decision FROM decisions").fetchall() == [("PROMOTE",)]
+    assert con.execute("SELECT status FROM runs").fetchall() == [("finished",)]
+    n = con.execute("SELECT count(*) FROM samples WHERE suite='task' AND metric='exact_match'").fetchone()[0]
+    assert n == 48  # 24 items x (candidate, baseline)
+    assert con.execute("SELECT count(*) FROM samples WHERE output IS NULL").fetchone()[0] == 0
+
+
+def test_worse_candidate_is_rejected_naming_the_rule(pytester, lora_candidate, tiny_base, tmp_path):
+    task = eval_set_answered_by(tiny_base, tmp_path / "eval.jsonl")
+    db = tmp_path / "r.duckdb"
+    result = run_gate(pytester, lora_candidate, task, db)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*REJECT*", "*task accuracy beats baseline: fail*"])
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT decision FROM decisions").fetchone()[0] == "REJECT"
+    statuses = dict(con.execute("SELECT rule, status FROM rule_verdicts").fetchall())
+    assert statuses["task accuracy beats baseline"] == "fail"
+
+
+def test_deselected_suite_fails_closed(pytester, lora_candidate, tmp_path):
+    task = eval_set_answered_by(lora_candidate, tmp_path / "eval.jsonl")
+    result = run_gate(pytester, lora_candidate, task, tmp_path / "r.duckdb", "-k", "not task")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*REJECT*", "*did not run*"])
+
+
+def test_malformed_eval_set_names_file_and_line(pytester, lora_candidate, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "prompt": "x", "answer": "1"}\n{"id": "b", "prompt": \n', encoding="utf-8")
+    result = run_gate(pytester, lora_candidate, bad, tmp_path / "r.duckdb")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines([f"*{bad}:2: invalid JSON*"])
+    result.stdout.fnmatch_lines(["*REJECT*"])

@@ -1,0 +1,103 @@
+"""Training configuration: one dataclass for every method, validated in __post_init__ (trl style)."""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+
+METHODS = ("lora", "qlora", "sft", "dpo")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; a TOML/YAML file or CLI flags fill it."""
+
+    base: str = field(metadata={"help": "Base model directory (safetensors)."})
+    train: str = field(metadata={"help": "Training data: chat JSONL, or a `tunegate data prepare` output dir."})
+    out: str = field(metadata={"help": "Candidate directory to write."})
+    method: str = field(default="lora", metadata={"help": "lora | qlora | sft | dpo."})
+    val: str | None = field(default=None, metadata={"help": "Validation JSONL; default: hold out val_fraction."})
+    val_fraction: float = field(default=0.1, metadata={"help": "Share held out when no val file is given."})
+    r: int = field(default=16, metadata={"help": "LoRA rank."})
+    alpha: int | None = field(default=None, metadata={"help": "LoRA alpha (default 2*r)."})
+    dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    target_modules: list[str] | str = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
+        metadata={"help": "LoRA target modules, or 'all-linear'."},
+    )
+    learning_rate: float = field(default=2e-4, metadata={"help": "Peak learning rate (1e-4 to 2e-4 typical for LoRA)."})
+    lr_scheduler: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
+    warmup_ratio: float = field(default=0.03, metadata={"help": "Share of steps spent warming up."})
+    epochs: float = field(default=3, metadata={"help": "Training epochs (a warning above 4)."})
+    batch_size: int = field(default=8, metadata={"help": "Per-device batch size."})
+    effective_batch_size: int | None = field(default=None, metadata={"help": "Reached by gradient accumulation."})
+    max_length: int = field(default=512, metadata={"help": "Maximum tokens per example (and per pack)."})
+    packing: bool = field(default=True, metadata={"help": "Pack examples (padding-free BFD) for SFT methods."})
+    seed: int = field(default=42, metadata={"help": "Random seed."})
+    eval_steps: int | None = field(default=None, metadata={"help": "Evaluate every N steps (default: each epoch)."})
+    early_stopping_patience: int | None = field(default=3, metadata={"help": "Evaluations without improvement."})
+    device: str = field(default="cpu", metadata={"help": "cpu, cuda, or auto."})
+    quiet: bool = field(default=False, metadata={"help": "No progress bars (CI)."})
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise HarnessError(f"config field 'method' = {self.method!r}; expected one of {METHODS}")
+        if self.alpha is None:
+            self.alpha = 2 * self.r
+        if not 0.0 < self.val_fraction < 0.5:
+            raise HarnessError(f"config field 'val_fraction' = {self.val_fraction}; use a value in (0, 0.5), e.g. 0.1")
+        if self.r <= 0 or self.batch_size <= 0 or self.max_length <= 0:
+            raise HarnessError("config fields 'r', 'batch_size' and 'max_length' must be positive")
+        if self.epochs > 4:
+            warnings.warn(f"epochs = {self.epochs}: more than 4 epochs on small data tends to memorise", stacklevel=2)
+        if self.effective_batch_size is not None and self.effective_batch_size % self.batch_size:
+            raise HarnessError(
+                f"config field 'effective_batch_size' = {self.effective_batch_size} is not a multiple of "
+                f"batch_size = {self.batch_size}"
+            )
+
+    @property
+    def grad_accum(self) -> int:
+        """Gradient accumulation steps that reach the effective batch size."""
+        return (self.effective_batch_size or self.batch_size) // self.batch_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for the manifest."""
+        return asdict(self)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:
+        """Load from TOML or YAML; unknown or mistyped fields are errors that name the field."""
+        path = Path(path)
+        if not path.is_file():
+            raise HarnessError(f"{path}: config file not found")
+        text = path.read_text(encoding="utf-8")
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text) or {}
+            else:
+                data = tomllib.loads(text)
+        except Exception as exc:  # both parsers' errors carry line numbers in their text
+            raise HarnessError(f"{path}: cannot parse config: {exc}") from None
+        data = data.get("train", data) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            raise HarnessError(f"{path}: expected a table of settings")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise HarnessError(f"{path}: unknown field(s) {unknown}; known: {sorted(known)}")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        for required in ("base", "train", "out"):
+            if required not in data:
+                raise HarnessError(f"{path}: missing field '{required}'")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise HarnessError(f"{path}: {exc}") from None
