@@ -100,6 +100,61 @@ def demo(
     run_demo(fast=fast, keep=keep, device=device)
 
 
+data_app = typer.Typer(help="Prepare training data: validate, clean, dedupe, scrub PII, balance, split.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("prepare")
+def data_prepare(
+    inputs: Annotated[list[Path], typer.Argument(help="chat or preference data (.jsonl, .json, .parquet, .csv)")],
+    out: Annotated[Path, typer.Option(help="directory for train/val/rejects.jsonl and report.json")],
+    skip_invalid: Annotated[bool, typer.Option(help="move invalid rows to rejects.jsonl instead of failing")] = False,
+    tokenizer: Annotated[Path | None, typer.Option(help="tokenizer dir for the length check")] = None,
+    max_length: Annotated[int | None, typer.Option(help="max tokens per rendered example")] = None,
+    near_threshold: Annotated[float, typer.Option(help="MinHash Jaccard for near-duplicates")] = 0.85,
+    no_near_dedupe: Annotated[bool, typer.Option(help="keep near-duplicates (still kept on one side of the split)")] = False,
+    split_threshold: Annotated[float, typer.Option(help="Jaccard above which rows stay on one side of the split")] = 0.7,
+    pii: Annotated[str, typer.Option(help="redact | drop | off")] = "redact",
+    eval_sets: Annotated[list[Path] | None, typer.Option("--eval", help="eval set to check against (repeatable)")] = None,
+    ngram: Annotated[int, typer.Option(help="word n-gram size of the contamination check")] = 13,
+    fail_on_contamination: Annotated[bool, typer.Option(help="fail instead of removing contaminated rows")] = False,
+    max_skew: Annotated[float, typer.Option(help="warn when largest/smallest category exceeds this")] = 10.0,
+    cap_per_category: Annotated[int | None, typer.Option(help="down-sample each category to at most N rows")] = None,
+    val_fraction: Annotated[float, typer.Option(help="held-out share, 0.10-0.15")] = 0.10,
+    seed: Annotated[int, typer.Option(help="seed of the split and the cap")] = 0,
+    db: DbOption = None,
+    no_db: Annotated[bool, typer.Option(help="do not record the dataset in the results database")] = False,
+) -> None:
+    """Prepare a training set and account for every input row (report.json, DuckDB `datasets`)."""
+    from harness.console import console, table
+    from harness.store import Store
+    from trainers.prepare import PrepareConfig, prepare, record_dataset
+
+    config = PrepareConfig(
+        out=str(out), skip_invalid=skip_invalid, tokenizer=str(tokenizer) if tokenizer else None,
+        max_length=max_length, near_threshold=None if no_near_dedupe else near_threshold,
+        split_threshold=split_threshold, pii=pii, evals=[str(p) for p in eval_sets or []],  # type: ignore[arg-type]
+        ngram=ngram, fail_on_contamination=fail_on_contamination, max_skew=max_skew,
+        cap_per_category=cap_per_category, val_fraction=val_fraction, seed=seed)
+    result = prepare(list(inputs), config)
+    if not no_db:
+        record_dataset(Store(db), result)
+    report, screen = result.report, console()
+    acc = report["accounting"]
+    screen.print(table(f"dataset {report['id']} -> {result.out}", ["rows", "count"],
+                       [[k, v] for k, v in acc.items()]))
+    if report["pii"]["counts"]:
+        screen.print(table(f"personal data ({report['pii']['mode']})", ["kind", "count"],
+                           list(report["pii"]["counts"].items())))
+    cats = report["balance"]["categories"]
+    screen.print(table(f"balance (smallest/largest {report['balance']['smallest_to_largest']}, "
+                       f"negatives {report['balance']['negatives']})", ["category", "count", "share"],
+                       [[c, v["count"], v["share"]] for c, v in cats.items()]))
+    for warning in report["warnings"]:
+        screen.print(f"warning: {warning}")
+
+
 def main() -> None:
     """Entry point: user errors print as one line, exit status 2."""
     try:

@@ -74,6 +74,17 @@ MIGRATIONS: list[tuple[str, str]] = [
             GROUP BY ALL ORDER BY m.suite, m.metric, best DESC;
         """,
     ),
+    (
+        "003_datasets",
+        """
+        CREATE TABLE datasets (
+            id VARCHAR, prepared_at TIMESTAMP, out_dir VARCHAR, kind VARCHAR, sources JSON,
+            rows_in INTEGER, kept INTEGER, train_rows INTEGER, val_rows INTEGER, duplicates INTEGER,
+            near_duplicates INTEGER, pii_dropped INTEGER, invalid INTEGER, contaminated INTEGER, capped INTEGER,
+            train_sha256 VARCHAR, val_sha256 VARCHAR, rejects_sha256 VARCHAR, report_sha256 VARCHAR,
+            pii_counts JSON, balance JSON, warnings JSON, config JSON);
+        """,
+    ),
 ]
 
 
