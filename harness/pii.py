@@ -90,15 +90,21 @@ def _always(match: re.Match[str]) -> bool:
     return True
 
 
-_DETECTORS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
-    ("url_credentials", _URL_CREDENTIALS, _always),
-    ("email", _EMAIL, _always),
-    ("iban", _IBAN, lambda m: iban_ok(m.group())),
-    ("credit_card", _CARD, _card),
-    ("ssn", _SSN, _always),
-    ("ip_address", _IPV4, _always),
-    ("ip_address", _IPV6, _ipv6),
-    ("phone", _PHONE, _phone),
+def _has(*needles: str) -> Callable[[str], bool]:
+    return lambda text: any(n in text for n in needles)
+
+
+# (kind, pattern, checksum/range test, cheap substring pre-test that every hit needs: skips the regex scan
+# of texts that cannot contain the kind, which is most of them)
+_DETECTORS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool], Callable[[str], bool]]] = [
+    ("url_credentials", _URL_CREDENTIALS, _always, _has("://")),
+    ("email", _EMAIL, _always, _has("@")),
+    ("iban", _IBAN, lambda m: iban_ok(m.group()), lambda t: True),
+    ("credit_card", _CARD, _card, lambda t: True),
+    ("ssn", _SSN, _always, _has("-")),
+    ("ip_address", _IPV4, _always, _has(".")),
+    ("ip_address", _IPV6, _ipv6, lambda t: t.count(":") >= 2),
+    ("phone", _PHONE, _phone, _has("+", "(", "-", ".")),
 ]
 
 
@@ -112,10 +118,8 @@ def find_pii(text: str, kinds: Iterable[str] = KINDS) -> list[PiiHit]:
 
         raise HarnessError(f"unknown PII kind(s) {sorted(unknown)}; use some of {list(KINDS)}")
     hits: list[PiiHit] = []
-    if not any(ch.isdigit() or ch in "@:" for ch in text):
-        return hits
-    for kind, pattern, valid in _DETECTORS:
-        if kind not in wanted:
+    for kind, pattern, valid, may_hold in _DETECTORS:
+        if kind not in wanted or not may_hold(text):
             continue
         for match in pattern.finditer(text):
             start, end = match.span()

@@ -64,8 +64,12 @@ def contamination_check(rows: Sequence[dict[str, Any]], eval_paths: Sequence[str
         eval_prompts = [(i.id, "\n".join(m["content"] for m in i.messages if m["role"] != "assistant")) for i in items]
         eval_full = [(i.id, "\n".join([*(m["content"] for m in i.messages), *i.answers])) for i in items]
         for texts, evals in ((full, eval_full), (prompts, eval_prompts)):
-            found = find_overlap(texts, evals, n=n, near_threshold=None)
+            # Exact and n-gram overlap are symmetric, so the (small) eval side is indexed and the training
+            # rows are streamed past it: memory grows with the eval set, not with the training set.
+            found = find_overlap([text for _, text in evals], ((str(i), t) for i, t in enumerate(texts)),
+                                 n=n, near_threshold=None)
             for kind, table in (("exact", found.exact), (f"{n}-gram", found.ngram)):
-                for eval_id, train_rows in table.items():
-                    report.add(train_rows, f"{Path(path).name}#{eval_id} ({kind})")
+                for row, eval_indexes in table.items():
+                    for e in eval_indexes:
+                        report.add([int(row)], f"{Path(path).name}#{evals[e][0]} ({kind})")
     return report
