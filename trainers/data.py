@@ -33,7 +33,7 @@ def validate_chat(path: str | Path, line: int, row: dict[str, Any]) -> dict[str,
     if messages[-1]["role"] != "assistant":
         raise DataError(path, line, "conversation does not end with an assistant turn")
     out: dict[str, Any] = {"messages": [{"role": m["role"], "content": m["content"]} for m in messages]}
-    for key in ("id", "category"):
+    for key in ("id", "category", "negative"):
         if key in row:
             out[key] = row[key]
     return out

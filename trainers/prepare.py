@@ -97,21 +97,23 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
     """Run the whole preparation; raise DataError on invalid rows unless ``skip_invalid``."""
     if not paths:
         raise HarnessError("no input files given")
-    timings: dict[str, tuple[int, float]] = {}
+    timings: dict[str, tuple[int, float, float]] = {}
 
-    def timed(stage: str, n: int, began: float) -> None:
-        timings[stage] = (n, time.perf_counter() - began)
+    def timed(stage: str, n: int, began: tuple[float, float]) -> None:
+        timings[stage] = (n, time.perf_counter() - began[0], time.process_time() - began[1])
 
-    began = time.perf_counter()
+    began = _clock()
     records, faults = read_records(list(paths))
     rows_in = len(records) + len(faults)
     timed("read+validate", rows_in, began)
     if config.tokenizer is not None and config.max_length is not None:
-        began = time.perf_counter()
+        began = _clock()
         n = len(records)
         records, too_long = check_lengths(records, config.tokenizer, config.max_length)
         faults.extend(too_long)
         timed("token length", n, began)
+    if rows_in == 0:
+        raise DataError(paths[0], None, "no examples", "the input files are empty")
     if faults and not config.skip_invalid:
         first = faults[0]
         more = f"; {len(faults) - 1} more faulty row(s)" if len(faults) > 1 else ""
@@ -119,26 +121,26 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
                         "fix the rows, or pass --skip-invalid to move them to rejects.jsonl")
     rejects: list[Fault] = sorted(faults, key=lambda f: (f.file, f.line or 0))
 
-    began = time.perf_counter()
+    began = _clock()
     rows = [normalise_row(r.row) for r in records]
     where = [(r.file, r.line) for r in records]
     texts = [row_text(r) for r in rows]
     timed("normalise", len(rows), began)
 
-    began = time.perf_counter()
+    began = _clock()
     dups = exact_duplicates(texts)
     for i, first_i in dups.items():
         _reject(rejects, *where[i], "duplicate", "exact duplicate of {}:{}".format(*where[first_i]))
     alive = [i for i in range(len(rows)) if i not in dups]
     timed("exact dedupe", len(rows), began)
 
-    began = time.perf_counter()
+    began = _clock()
     sigs = signatures([texts[i] for i in alive], config.num_perm)
     low = min(t for t in (config.near_threshold, config.split_threshold) if t is not None)
     pairs = [(alive[a], alive[b], s) for a, b, s in similar_pairs(sigs, low, config.num_perm)]
     timed("minhash+lsh", len(alive), began)
     if config.near_threshold is not None:
-        began = time.perf_counter()
+        began = _clock()
         near_pairs = [p for p in pairs if p[2] >= config.near_threshold]
         near = near_duplicates(len(rows), near_pairs)
         best = {j: s for _, j, s in near_pairs}
@@ -148,7 +150,7 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
         alive = [i for i in alive if i not in near]
         timed("near dedupe", len(alive) + len(near), began)
 
-    began = time.perf_counter()
+    began = _clock()
     pii_counts: Counter[str] = Counter()
     if config.pii != "off":
         kept_alive: list[int] = []
@@ -172,7 +174,7 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
         alive = kept_alive
         timed("pii", n_before, began)
 
-    began = time.perf_counter()
+    began = _clock()
     contamination = contamination_check([rows[i] for i in alive], config.evals, config.ngram)
     contaminated = {alive[k]: labels for k, labels in contamination.hits.items()}
     if contaminated and config.fail_on_contamination:
@@ -194,7 +196,7 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
     final = [rows[i] for i in alive]
     balance = balance_report(final, config.max_skew)
 
-    began = time.perf_counter()
+    began = _clock()
     position = {row: k for k, row in enumerate(alive)}
     split_pairs = [(position[i], position[j], s) for i, j, s in pairs
                    if s >= config.split_threshold and i in position and j in position]
@@ -210,16 +212,17 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
         raise HarnessError(f"accounting does not add up: {rows_in} rows in, {accounted} accounted for {accounting}")
     accounting["train"], accounting["val"] = len(train_idx), len(val_idx)
 
+    warnings = list(balance.warnings) + ([] if final else ["no rows kept: every input row was rejected"])
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     rejects.sort(key=lambda f: (f.file, f.line or 0))
     write_jsonl(out / "train.jsonl", [final[k] for k in train_idx])
     write_jsonl(out / "val.jsonl", [final[k] for k in val_idx])
     write_jsonl(out / "rejects.jsonl", [f.to_dict() for f in rejects])
-    outputs = {name: {"path": name, "sha256": file_sha256(out / name), "rows": n} for name, n in
+    outputs: dict[str, dict[str, Any]] = {name: {"path": name, "sha256": file_sha256(out / name), "rows": n} for name, n in
                (("train.jsonl", len(train_idx)), ("val.jsonl", len(val_idx)), ("rejects.jsonl", len(rejects)))}
     report: dict[str, Any] = {
-        "id": "ds-" + hashlib.sha256((outputs["train.jsonl"]["sha256"] + outputs["val.jsonl"]["sha256"])
+        "id": "ds-" + hashlib.sha256(f"{outputs['train.jsonl']['sha256']}{outputs['val.jsonl']['sha256']}"
                                      .encode()).hexdigest()[:12],
         "prepared_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
         "kind": records[0].kind if records else None,
@@ -233,12 +236,17 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
                           "ngram": config.ngram,
                           "rows": [{"file": where[i][0], "line": where[i][1], "evals": labels}
                                    for i, labels in sorted(contaminated.items())]},
-        "warnings": list(balance.warnings),
+        "warnings": warnings,
         "outputs": outputs,
-        "timings": {k: {"rows": n, "seconds": round(s, 4)} for k, (n, s) in timings.items()},
+        "timings": {k: {"rows": n, "seconds": round(s, 4), "cpu_seconds": round(c, 4)}
+                    for k, (n, s, c) in timings.items()},
     }
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return PrepareResult(out, report)
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 def _split_summary(rows: list[dict[str, Any]], train_idx: list[int], val_idx: list[int]) -> dict[str, Any]:

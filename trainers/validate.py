@@ -160,10 +160,7 @@ def validate_row(path: str | Path, line: int, row: dict[str, Any]) -> tuple[str,
     kind = row_kind(row)
     if kind == "preference":
         return kind, validate_preference(path, line, row)
-    clean = validate_chat(path, line, row)
-    if "negative" in row:
-        clean["negative"] = row["negative"]
-    return kind, clean
+    return kind, validate_chat(path, line, row)
 
 
 def read_records(paths: list[str | Path]) -> tuple[list[Record], list[Fault]]:

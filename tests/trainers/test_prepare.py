@@ -95,6 +95,12 @@ def test_trainer_reads_the_prepared_directory(mixed, tmp_path):
     train, val = load_training_data(TrainConfig(base="unused", train=str(result.out), out=str(tmp_path / "c")))
     assert (len(train), len(val)) == (result.accounting["train"], result.accounting["val"])
     assert val and all(r["messages"][-1]["role"] == "assistant" for r in train + val)
+    # the candidate's copy of the data hashes like the prepared file, so manifests join the datasets table
+    from harness.fingerprint import file_sha256
+    from harness.jsonl import write_jsonl
+
+    write_jsonl(tmp_path / "copy.jsonl", train)
+    assert file_sha256(tmp_path / "copy.jsonl") == result.report["outputs"]["train.jsonl"]["sha256"]
 
 
 def test_cli_prepare(mixed, tmp_path):
