@@ -117,7 +117,7 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
     if faults and not config.skip_invalid:
         first = faults[0]
         more = f"; {len(faults) - 1} more faulty row(s)" if len(faults) > 1 else ""
-        raise DataError(first.file, first.line, first.reason + more,
+        raise DataError(first.file, first.line, redact(first.reason)[0] + more,
                         "fix the rows, or pass --skip-invalid to move them to rejects.jsonl")
     rejects: list[Fault] = sorted(faults, key=lambda f: (f.file, f.line or 0))
 

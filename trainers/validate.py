@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DataError, HarnessError
+from harness.pii import redact
 from trainers.data import validate_chat
 
 KINDS = ("chat", "preference")
@@ -31,8 +32,8 @@ class Fault:
     stage: str = "invalid"
 
     def to_dict(self) -> dict[str, Any]:
-        """The rejects-file entry."""
-        return {"file": self.file, "line": self.line, "stage": self.stage, "reason": self.reason}
+        """The rejects-file entry (personal data a reason might quote, say in an id, is redacted)."""
+        return {"file": self.file, "line": self.line, "stage": self.stage, "reason": redact(self.reason)[0]}
 
 
 @dataclass
@@ -199,14 +200,16 @@ def read_records(paths: list[str | Path]) -> tuple[list[Record], list[Fault]]:
     return records, faults
 
 
-def conversation(row: dict[str, Any]) -> list[dict[str, str]]:
-    """The row as one message list (preference rows: prompt plus the chosen answer)."""
+def conversations(row: dict[str, Any]) -> list[list[dict[str, str]]]:
+    """The row as the message lists training renders (preference rows: prompt + chosen, prompt + rejected)."""
     if "chosen" not in row:
-        return list(row["messages"])
+        return [list(row["messages"])]
     prompt = row["messages"] if "messages" in row else [{"role": "user", "content": row["prompt"]}]
-    chosen = row["chosen"]
-    answer = [{"role": "assistant", "content": chosen}] if isinstance(chosen, str) else chosen
-    return [*prompt, *answer]
+    out = []
+    for key in ("chosen", "rejected"):
+        answer = row[key]
+        out.append([*prompt, *([{"role": "assistant", "content": answer}] if isinstance(answer, str) else answer)])
+    return out
 
 
 def check_lengths(records: list[Record], tokenizer_dir: str | Path, max_length: int,
@@ -223,8 +226,15 @@ def check_lengths(records: list[Record], tokenizer_dir: str | Path, max_length: 
     faults: list[Fault] = []
     for start in range(0, len(records), batch_size):
         batch = records[start : start + batch_size]
-        texts = [tokenizer.apply_chat_template(conversation(r.row), tokenize=False) for r in batch]
-        lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        owner: list[int] = []
+        texts: list[str] = []
+        for k, record in enumerate(batch):
+            for messages in conversations(record.row):
+                owner.append(k)
+                texts.append(tokenizer.apply_chat_template(messages, tokenize=False))
+        lengths = [0] * len(batch)
+        for k, ids in zip(owner, tokenizer(texts, add_special_tokens=False)["input_ids"], strict=True):
+            lengths[k] = max(lengths[k], len(ids))
         for record, length in zip(batch, lengths, strict=True):
             if length > max_length:
                 faults.append(Fault(record.file, record.line, f"too long: {length} tokens > max length {max_length}"))

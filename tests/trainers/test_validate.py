@@ -98,3 +98,19 @@ def test_over_long_example_uses_real_tokenizer_and_template(make_file, tiny_base
     rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
     assert result.accounting["invalid"] == 1
     assert rejects[0]["line"] == 2 and "tokens > max length 64" in rejects[0]["reason"]
+
+
+def test_reasons_never_quote_personal_data(make_file, tmp_path):
+    path = make_file([chat("q1", "a1", id="bob@example.com"), chat("q2", "a2", id="bob@example.com")])
+    prepare([path], PrepareConfig(out=str(tmp_path / "out"), skip_invalid=True))
+    rejects = (tmp_path / "out" / "rejects.jsonl").read_text()
+    assert "duplicate id" in rejects and "[EMAIL]" in rejects and "bob@example.com" not in rejects
+
+
+def test_preference_length_counts_the_longer_answer(make_file, tiny_base, tmp_path):
+    ok = {"prompt": "add 1 2", "chosen": "3", "rejected": "4"}
+    long_rejected = {"prompt": "add 1 2", "chosen": "3", "rejected": "add 1 2 " * 60}
+    result = prepare([make_file([ok, long_rejected])],
+                     PrepareConfig(out=str(tmp_path / "out"), skip_invalid=True, tokenizer=str(tiny_base),
+                                   max_length=64))
+    assert result.accounting["invalid"] == 1 and result.report["kind"] == "preference"
