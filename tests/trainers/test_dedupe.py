@@ -49,3 +49,12 @@ def test_clusters_keep_the_first_row_as_representative():
     b = TEXT + " again"
     c = "again " + TEXT + " again"
     assert _near([a, "unrelated text about the weather in the mountains this week", b, c]) == {2: 0, 3: 0}
+
+
+def test_bulk_signatures_match_the_harness_minhash():
+    import numpy as np
+
+    from harness.overlap import minhash
+
+    texts = [TEXT, "short"]
+    assert all(np.array_equal(sig.hashvalues, minhash(t).hashvalues) for sig, t in zip(signatures(texts), texts, strict=True))
