@@ -32,6 +32,17 @@ def tiny_config(base: Path, train: Path, out: Path, method: str, **overrides):
     return TrainConfig(**settings)
 
 
+@pytest.fixture(scope="package", autouse=True)
+def one_torch_thread():
+    """Tiny models are overhead-bound; multi-threaded kernels on a shared CPU box only oversubscribe it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def small_train_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tdata") / "train.jsonl"
@@ -69,5 +80,5 @@ def dpo_candidate(tiny_base: Path, preference_file: Path, train_db: Path,
     from trainers import train
 
     out = tmp_path_factory.mktemp("dpo") / "dpo"
-    return train(tiny_config(tiny_base, preference_file, out, "dpo", epochs=3, batch_size=4, learning_rate=5e-3,
+    return train(tiny_config(tiny_base, preference_file, out, "dpo", epochs=2, batch_size=4, learning_rate=5e-3,
                              db=str(train_db), early_stopping_patience=None))
