@@ -74,11 +74,18 @@ def run(args: argparse.Namespace, base: Path, data: Path, root: Path, packing: b
     from trainers.sft import build_sft_trainer
 
     config = TrainConfig(base=str(base), train=str(data), out=str(root / f"cand-{'packed' if packing else 'padded'}"),
-                         method=args.method, packing=packing, batch_size=args.batch_size, max_length=args.max_length,
+                         method=args.method, packing=packing, max_length=args.max_length,
+                         batch_size=(args.packed_batch_size or args.batch_size) if packing else args.batch_size,
                          epochs=1, device=args.device, quiet=True, early_stopping_patience=None, val_fraction=0.05)
     trainer, tokenizer, train_rows, val_rows, work = build_sft_trainer(config)
     share, per_batch = batch_fill(trainer, args.steps)
+    from transformers.trainer_utils import IntervalStrategy, SaveStrategy
+
+    # Throughput only: no evaluation or checkpointing inside the timed steps (the packed run would otherwise hit
+    # epoch ends, and their evaluations, far more often than the padded one).
     trainer.args.max_steps = args.steps
+    trainer.args.eval_strategy, trainer.args.save_strategy = IntervalStrategy.NO, SaveStrategy.NO
+    trainer.args.load_best_model_at_end = False
     began = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - began
@@ -97,6 +104,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps per run")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--packed-batch-size", type=int, default=0,
+                        help="packs per step in the packed run (default: --batch-size). Without varlen attention "
+                             "kernels (CPU, sdpa) a padding-free batch is one long sequence, so fewer packs per "
+                             "step cost less attention per token")
     parser.add_argument("--rows", type=int, default=0, help="training rows (default: enough for the padded run)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
@@ -106,7 +117,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     root = Path(tempfile.mkdtemp(prefix="tunegate-bench-"))
     hidden, layers = shape_for(parse_params(args.params))
-    rows = synthetic_rows(args.rows or args.steps * args.batch_size * 2)
+    rows = synthetic_rows(args.rows or args.steps * args.batch_size * 8)
     base = build_tiny_model(root / "base", [" ".join(WORDS)] * 4, hidden_size=hidden, layers=layers,
                             heads=max(1, hidden // 64), vocab_size=512, max_positions=max(512, args.max_length))
     n_params = sum(t.numel() for t in __import__("safetensors.torch").torch.load_file(

@@ -113,7 +113,7 @@ def trainer_args(config: TrainConfig, work: Path) -> dict[str, Any]:
         disable_tqdm=True,  # trainers.progress draws the bar
         use_cpu=config.device == "cpu",
         bf16=cuda and compute_dtype(config) == _bf16(),
-        **({"activation_checkpointing": True} if config.gradient_checkpointing else {}),
+        activation_checkpointing=config.gradient_checkpointing,  # trl turns it on by default; we decide
         include_num_input_tokens_seen="non_padding",
         dataloader_num_workers=0,
     )

@@ -54,7 +54,7 @@ def test_train_log_lands_in_duckdb(method_candidates, train_db):
     assert rows[-1][3] == pytest.approx(manifest.losses.final_val)
 
 
-def test_cli_train_writes_candidate_and_log_to_the_given_db(tiny_base, small_train_file, tmp_path):
+def test_cli_train_shows_progress_and_logs_to_the_given_db(tiny_base, small_train_file, tmp_path):
     from typer.testing import CliRunner
 
     from harness.cli import app
@@ -62,8 +62,9 @@ def test_cli_train_writes_candidate_and_log_to_the_given_db(tiny_base, small_tra
     db = tmp_path / "cli.duckdb"
     result = CliRunner().invoke(app, ["train", "--method", "lora", "--base", str(tiny_base), "--train",
                                       str(small_train_file), "--out", str(tmp_path / "c"), "--epochs", "1",
-                                      "--quiet", "--db", str(db)])
+                                      "--db", str(db)])
     assert result.exit_code == 0, result.output
+    assert "tok/s" in result.output and "ETA" in result.output, "the rich progress line"
     manifest = load_manifest(tmp_path / "c")
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM train_log WHERE candidate_id = ?", [manifest.id]).fetchone()[0] >= 1
