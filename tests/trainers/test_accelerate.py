@@ -35,7 +35,6 @@ def test_module_entry_point_is_tunegate_train():
     assert "--method" in result.stdout and "--no-db" in result.stdout
 
 
-@pytest.mark.slow
 def test_accelerate_launch_trains_on_one_cpu_process(tiny_base, small_train_file, tmp_path):
     config = tmp_path / "train.toml"
     config.write_text(f'base = "{tiny_base}"\ntrain = "{small_train_file}"\nepochs = 1\nquiet = true\n')
