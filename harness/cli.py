@@ -27,8 +27,11 @@ def train(
     epochs: Annotated[float | None, typer.Option(help="training epochs")] = None,
     learning_rate: Annotated[float | None, typer.Option("--lr", help="peak learning rate")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+    db: DbOption = None,
+    no_db: Annotated[bool, typer.Option("--no-db", help="do not write the train log to the results database")] = False,
 ) -> None:
     """Train a candidate (LoRA by default) and write its directory with a manifest."""
+    from harness.store import db_path
     from trainers import TrainConfig
     from trainers import train as run_training
 
@@ -41,8 +44,22 @@ def train(
         if missing:
             raise HarnessError(f"missing {', '.join(missing)} (or pass a config file)")
         cfg = TrainConfig(**{k: v for k, v in flags.items() if v is not None})
+    cfg.db = None if no_db else str(db_path(db or cfg.db))  # the CLI logs to the results store by default
     path = run_training(cfg)
     typer.echo(f"candidate written to {path}")
+
+
+@app.command()
+def merge(
+    candidate: Annotated[Path, typer.Argument(help="adapter candidate directory (lora, qlora, dpo)")],
+    out: Annotated[Path, typer.Option(help="directory for the merged candidate")],
+    dtype: Annotated[str, typer.Option(help="float32 | bfloat16 | float16")] = "float32",
+) -> None:
+    """Merge a candidate's adapter into its base: a standalone safetensors model with tokenizer and manifest."""
+    from trainers.merge import merge_candidate
+
+    path = merge_candidate(candidate, out, dtype=dtype)
+    typer.echo(f"merged candidate written to {path}")
 
 
 @app.command()

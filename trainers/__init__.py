@@ -1,6 +1,16 @@
-"""tunegate trainers: curated chat or preference data in, a candidate directory out."""
+"""tunegate trainers: curated chat or preference data in, a candidate directory out.
+
+Data preparation (``prepare``: validate, normalise, dedupe, PII scrub, contamination check, balance, split) and one
+config (``TrainConfig``) with one function per method, built on trl and peft: ``train_sft`` (lora, sft),
+``train_qlora``, ``train_dpo``; ``merge_candidate`` folds an adapter into a standalone model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from trainers.balance import BalanceReport, balance_report, cap_per_category, is_negative
+from trainers.candidate import loss_summary, store_train_log, train_log_rows
 from trainers.config import METHODS, TrainConfig
 from trainers.contamination import ContaminationReport, contamination_check
 from trainers.data import load_chat, split_rows, validate_chat
@@ -12,25 +22,29 @@ from trainers.dedupe import (
     signatures,
     similar_pairs,
 )
+from trainers.dpo import load_preferences, log_prob_margins, train_dpo
+from trainers.merge import merge_candidate
 from trainers.prepare import PrepareConfig, PrepareResult, prepare, record_dataset
-from trainers.sft import loss_summary, train_sft
+from trainers.qlora import disable_avx512bf16_repack, train_qlora
+from trainers.sft import train_sft
 from trainers.split import stratified_split
 from trainers.validate import Fault, read_records, validate_preference, validate_row
 
 
-def train(config: TrainConfig):  # type: ignore[no-untyped-def]
+def train(config: TrainConfig) -> Path:
     """Train a candidate with the method the config names; return its directory."""
-    if config.method in ("lora", "sft"):
-        return train_sft(config)
-    from harness.errors import HarnessError
-
-    raise HarnessError(f"method '{config.method}' is not available yet; use lora or sft")
+    if config.method == "qlora":
+        return train_qlora(config)
+    if config.method == "dpo":
+        return train_dpo(config)
+    return train_sft(config)
 
 
 __all__ = [
     "METHODS", "BalanceReport", "ContaminationReport", "Fault", "PrepareConfig", "PrepareResult", "TrainConfig",
-    "balance_report", "cap_per_category", "cluster_roots", "contamination_check", "exact_duplicates", "is_negative",
-    "load_chat", "loss_summary", "near_duplicates", "normalise_content", "prepare", "read_records", "record_dataset",
-    "signatures", "similar_pairs", "split_rows", "stratified_split", "train", "train_sft", "validate_chat",
-    "validate_preference", "validate_row",
+    "balance_report", "cap_per_category", "cluster_roots", "contamination_check", "disable_avx512bf16_repack",
+    "exact_duplicates", "is_negative", "load_chat", "load_preferences", "log_prob_margins", "loss_summary",
+    "merge_candidate", "near_duplicates", "normalise_content", "prepare", "read_records", "record_dataset",
+    "signatures", "similar_pairs", "split_rows", "store_train_log", "stratified_split", "train", "train_dpo",
+    "train_log_rows", "train_qlora", "train_sft", "validate_chat", "validate_preference", "validate_row",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import typing
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 from harness.errors import HarnessError
 
 METHODS = ("lora", "qlora", "sft", "dpo")
+SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
+DTYPES = ("auto", "bfloat16", "float32")
 
 
 @dataclass
@@ -43,6 +46,17 @@ class TrainConfig:
     early_stopping_patience: int | None = field(default=3, metadata={"help": "Evaluations without improvement."})
     device: str = field(default="cpu", metadata={"help": "cpu, cuda, or auto."})
     quiet: bool = field(default=False, metadata={"help": "No progress bars (CI)."})
+    beta: float = field(default=0.1, metadata={"help": "DPO: strength of the pull towards the reference model."})
+    compute_dtype: str = field(
+        default="auto",
+        metadata={"help": "QLoRA compute dtype: auto (bfloat16 on cuda, float32 on cpu), bfloat16 or float32."},
+    )
+    gradient_checkpointing: bool = field(default=False, metadata={"help": "Trade compute for memory (large models)."})
+    db: str | None = field(
+        default=None,
+        metadata={"help": "DuckDB file for the train_log table; the Python API writes only when set, the CLI "
+                          "defaults to the results store ($TUNEGATE_DB or results/tunegate.duckdb)."},
+    )
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -51,8 +65,34 @@ class TrainConfig:
             self.alpha = 2 * self.r
         if not 0.0 < self.val_fraction < 0.5:
             raise HarnessError(f"config field 'val_fraction' = {self.val_fraction}; use a value in (0, 0.5), e.g. 0.1")
-        if self.r <= 0 or self.batch_size <= 0 or self.max_length <= 0:
-            raise HarnessError("config fields 'r', 'batch_size' and 'max_length' must be positive")
+        for name in ("r", "alpha", "batch_size", "max_length"):
+            if getattr(self, name) <= 0:
+                raise HarnessError(f"config field '{name}' = {getattr(self, name)}; it must be a positive integer")
+        for name in ("learning_rate", "epochs", "beta"):
+            if getattr(self, name) <= 0:
+                raise HarnessError(f"config field '{name}' = {getattr(self, name)}; it must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise HarnessError(f"config field 'dropout' = {self.dropout}; use a value in [0, 1), e.g. 0.05")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise HarnessError(f"config field 'warmup_ratio' = {self.warmup_ratio}; use a value in [0, 1), e.g. 0.03")
+        if self.lr_scheduler not in SCHEDULERS:
+            raise HarnessError(f"config field 'lr_scheduler' = {self.lr_scheduler!r}; expected one of {SCHEDULERS}")
+        if self.compute_dtype not in DTYPES:
+            raise HarnessError(f"config field 'compute_dtype' = {self.compute_dtype!r}; expected one of {DTYPES}")
+        if isinstance(self.target_modules, str):
+            if self.target_modules != "all-linear":
+                raise HarnessError(
+                    f"config field 'target_modules' = {self.target_modules!r}; give a list of module names "
+                    "(e.g. ['q_proj', 'v_proj']) or 'all-linear'"
+                )
+        elif not self.target_modules or not all(isinstance(m, str) and m for m in self.target_modules):
+            raise HarnessError("config field 'target_modules' must be a non-empty list of module names or 'all-linear'")
+        for name in ("eval_steps", "early_stopping_patience"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise HarnessError(f"config field '{name}' = {value}; use a positive integer, or leave it unset")
+        if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith("cuda:"):
+            raise HarnessError(f"config field 'device' = {self.device!r}; use cpu, cuda, cuda:N or auto")
         if self.epochs > 4:
             warnings.warn(f"epochs = {self.epochs}: more than 4 epochs on small data tends to memorise", stacklevel=2)
         if self.effective_batch_size is not None and self.effective_batch_size % self.batch_size:
@@ -86,7 +126,8 @@ class TrainConfig:
                 data = tomllib.loads(text)
         except Exception as exc:  # both parsers' errors carry line numbers in their text
             raise HarnessError(f"{path}: cannot parse config: {exc}") from None
-        data = data.get("train", data) if isinstance(data, dict) else data
+        if isinstance(data, dict) and isinstance(data.get("train"), dict):  # a [train] table; else top-level fields
+            data = data["train"]
         if not isinstance(data, dict):
             raise HarnessError(f"{path}: expected a table of settings")
         known = {f.name for f in fields(cls)}
@@ -94,6 +135,7 @@ class TrainConfig:
         if unknown:
             raise HarnessError(f"{path}: unknown field(s) {unknown}; known: {sorted(known)}")
         data.update({k: v for k, v in overrides.items() if v is not None})
+        _check_types(path, cls, data)
         for required in ("base", "train", "out"):
             if required not in data:
                 raise HarnessError(f"{path}: missing field '{required}'")
@@ -101,3 +143,26 @@ class TrainConfig:
             return cls(**data)
         except TypeError as exc:
             raise HarnessError(f"{path}: {exc}") from None
+
+
+def _check_types(path: Path, cls: type, data: dict[str, Any]) -> None:
+    """Reject a value of the wrong type with the field's name (TOML and YAML give us typed values)."""
+    hints = typing.get_type_hints(cls)
+    for name, value in data.items():
+        allowed = typing.get_args(hints[name]) or (hints[name],)
+        ok = False
+        for kind in allowed:
+            origin = typing.get_origin(kind) or kind
+            if kind is type(None):
+                ok = ok or value is None
+            elif kind is float:
+                ok = ok or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            elif kind is int:
+                ok = ok or (isinstance(value, int) and not isinstance(value, bool))
+            elif origin is list:
+                ok = ok or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            else:
+                ok = ok or isinstance(value, origin)
+        if not ok:
+            expected = " or ".join(getattr(k, "__name__", str(k)) for k in allowed)
+            raise HarnessError(f"{path}: field '{name}' = {value!r} has type {type(value).__name__}; expected {expected}")
