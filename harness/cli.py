@@ -77,15 +77,51 @@ def rollback(alias: Annotated[str, typer.Option(help="registry alias")] = "produ
 
 
 @app.command()
-def history(last: Annotated[int, typer.Option(help="most recent N runs")] = 20, db: DbOption = None) -> None:
-    """Recent runs with their decisions."""
+def history(
+    last: Annotated[int, typer.Option(help="most recent N rows")] = 20,
+    candidate: Annotated[str | None, typer.Option(help="only this candidate id (* wildcards)")] = None,
+    metric: Annotated[str | None, typer.Option(help="show this metric (suite.metric) per run instead")] = None,
+    db: DbOption = None,
+) -> None:
+    """Recent runs with their decisions, or one metric's values across runs."""
     from harness.console import console, table
+    from harness.history import history as read_history
     from harness.store import Store
 
-    columns, rows = Store(db).query(
-        "SELECT r.id, r.started_at, r.status, r.candidate_id, d.decision FROM runs r "
-        "LEFT JOIN decisions d ON d.run_id = r.id ORDER BY r.started_at DESC LIMIT ?", [last])
-    console().print(table("runs", columns, rows))
+    columns, rows = read_history(Store(db), candidate=candidate, metric=metric, last=last)
+    if not rows:
+        typer.echo("no matching runs")
+        return
+    console().print(table(f"history: {metric}" if metric else "runs", columns, rows))
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix, or 'latest')")] = "latest",
+    html: Annotated[Path | None, typer.Option("--html", help="also write a self-contained HTML page here")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="also write JUnit XML (one test case per rule)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Markdown report of a gate run (also appended to $GITHUB_STEP_SUMMARY when set)."""
+    from harness.history import load_run
+    from harness.report import append_step_summary, markdown_report
+    from harness.store import Store
+
+    store = Store(db)
+    record = load_run(store, run_id)
+    text = markdown_report(record)
+    typer.echo(text)
+    summary = append_step_summary(text)
+    if summary is not None:
+        typer.echo(f"appended to {summary}", err=True)
+    if html is not None:
+        from harness.htmlreport import write_html
+
+        typer.echo(f"html report: {write_html(store, record, html)}", err=True)
+    if junit is not None:
+        from harness.junit import write_junit
+
+        typer.echo(f"junit xml: {write_junit(record, junit)}", err=True)
 
 
 @app.command()
