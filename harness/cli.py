@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,7 +32,7 @@ def train(
     from trainers import TrainConfig
     from trainers import train as run_training
 
-    flags = {"method": method, "base": base, "train": train_data, "val": val, "out": out, "epochs": epochs,
+    flags: dict[str, Any] = {"method": method, "base": base, "train": train_data, "val": val, "out": out, "epochs": epochs,
              "learning_rate": learning_rate, "quiet": quiet or None}
     if config is not None:
         cfg = TrainConfig.from_file(config, **flags)
@@ -55,14 +55,20 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run (read-only)")], db
     console().print(table("", columns, rows))
 
 
+CandidateOption = Annotated[Path | None, typer.Option(
+    "--candidate", help="with RUN_ID 'latest': the latest run of this candidate directory")]
+
+
 @app.command()
 def promote(run_id: str, alias: Annotated[str, typer.Option(help="registry alias")] = "production",
-            db: DbOption = None) -> None:
+            db: DbOption = None, candidate: CandidateOption = None) -> None:
     """Point an alias at the candidate of a PROMOTE run (its weights must be unchanged)."""
+    from harness.history import resolve_run_id
     from harness.registry import promote as do_promote
     from harness.store import Store
 
-    holder = do_promote(Store(db), run_id, alias)
+    store = Store(db)
+    holder = do_promote(store, resolve_run_id(store, run_id, candidate), alias)
     typer.echo(f"{alias} -> {holder.candidate_id} ({holder.path})")
 
 
@@ -101,6 +107,7 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="also write a self-contained HTML page here")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="also write JUnit XML (one test case per rule)")] = None,
     db: DbOption = None,
+    candidate: CandidateOption = None,
 ) -> None:
     """Markdown report of a gate run (also appended to $GITHUB_STEP_SUMMARY when set)."""
     from harness.history import load_run
@@ -108,7 +115,7 @@ def report(
     from harness.store import Store
 
     store = Store(db)
-    record = load_run(store, run_id)
+    record = load_run(store, run_id, candidate)
     text = markdown_report(record)
     typer.echo(text)
     summary = append_step_summary(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, StoreError
@@ -46,14 +47,20 @@ def _require_db(store: Store) -> None:
         raise StoreError(f"{store.path}: no results database yet (run `pytest suites/ --candidate DIR` first)")
 
 
-def resolve_run_id(store: Store, run_id: str) -> str:
-    """``latest`` means the most recently started run; anything else must exist (a unique prefix is enough)."""
+def resolve_run_id(store: Store, run_id: str, candidate: str | Path | None = None) -> str:
+    """``latest`` means the most recently started run (of ``candidate``'s directory, when given); anything else
+    must exist (a unique prefix is enough)."""
     _require_db(store)
     with store.read() as con:
         if run_id == "latest":
-            row = con.execute("SELECT id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+            if candidate is not None:
+                row = con.execute("SELECT id FROM runs WHERE candidate_path = ? ORDER BY started_at DESC LIMIT 1",
+                                  [str(Path(candidate).resolve())]).fetchone()
+            else:
+                row = con.execute("SELECT id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
             if row is None:
-                raise HarnessError(f"{store.path}: no runs recorded yet")
+                which = f" of candidate {candidate}" if candidate is not None else ""
+                raise HarnessError(f"{store.path}: no runs{which} recorded yet (gate it with `pytest suites/`)")
             return str(row[0])
         rows = con.execute("SELECT id FROM runs WHERE id LIKE ? || '%' ORDER BY id", [run_id]).fetchall()
     if not rows:
@@ -66,9 +73,9 @@ def resolve_run_id(store: Store, run_id: str) -> str:
     return str(rows[0][0])
 
 
-def load_run(store: Store, run_id: str) -> RunRecord:
+def load_run(store: Store, run_id: str, candidate: str | Path | None = None) -> RunRecord:
     """Everything the reports need about one run (``latest`` or an id or unique id prefix)."""
-    run_id = resolve_run_id(store, run_id)
+    run_id = resolve_run_id(store, run_id, candidate)
     with store.read() as con:
         run = _dicts(con.execute("SELECT * FROM runs WHERE id = ?", [run_id]))[0]
         decisions = _dicts(con.execute("SELECT * FROM decisions WHERE run_id = ?", [run_id]))
