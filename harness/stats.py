@@ -130,7 +130,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends, not 1e-17 of rounding
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def needed_n(diffs: np.ndarray | list[float], threshold: float, confidence: float = 0.95) -> int | None:
