@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,7 @@ def train(
     from trainers import TrainConfig
     from trainers import train as run_training
 
-    flags = {"method": method, "base": base, "train": train_data, "val": val, "out": out, "epochs": epochs,
+    flags: dict[str, Any] = {"method": method, "base": base, "train": train_data, "val": val, "out": out, "epochs": epochs,
              "learning_rate": learning_rate, "quiet": quiet or None}
     if config is not None:
         cfg = TrainConfig.from_file(config, **flags)
@@ -72,14 +72,20 @@ def sql(query: Annotated[str, typer.Argument(help="SQL to run (read-only)")], db
     console().print(table("", columns, rows))
 
 
+CandidateOption = Annotated[Path | None, typer.Option(
+    "--candidate", help="with RUN_ID 'latest': the latest run of this candidate directory")]
+
+
 @app.command()
 def promote(run_id: str, alias: Annotated[str, typer.Option(help="registry alias")] = "production",
-            db: DbOption = None) -> None:
+            db: DbOption = None, candidate: CandidateOption = None) -> None:
     """Point an alias at the candidate of a PROMOTE run (its weights must be unchanged)."""
+    from harness.history import resolve_run_id
     from harness.registry import promote as do_promote
     from harness.store import Store
 
-    holder = do_promote(Store(db), run_id, alias)
+    store = Store(db)
+    holder = do_promote(store, resolve_run_id(store, run_id, candidate), alias)
     typer.echo(f"{alias} -> {holder.candidate_id} ({holder.path})")
 
 
@@ -94,15 +100,52 @@ def rollback(alias: Annotated[str, typer.Option(help="registry alias")] = "produ
 
 
 @app.command()
-def history(last: Annotated[int, typer.Option(help="most recent N runs")] = 20, db: DbOption = None) -> None:
-    """Recent runs with their decisions."""
+def history(
+    last: Annotated[int, typer.Option(help="most recent N rows")] = 20,
+    candidate: Annotated[str | None, typer.Option(help="only this candidate id (* wildcards)")] = None,
+    metric: Annotated[str | None, typer.Option(help="show this metric (suite.metric) per run instead")] = None,
+    db: DbOption = None,
+) -> None:
+    """Recent runs with their decisions, or one metric's values across runs."""
     from harness.console import console, table
+    from harness.history import history as read_history
     from harness.store import Store
 
-    columns, rows = Store(db).query(
-        "SELECT r.id, r.started_at, r.status, r.candidate_id, d.decision FROM runs r "
-        "LEFT JOIN decisions d ON d.run_id = r.id ORDER BY r.started_at DESC LIMIT ?", [last])
-    console().print(table("runs", columns, rows))
+    columns, rows = read_history(Store(db), candidate=candidate, metric=metric, last=last)
+    if not rows:
+        typer.echo("no matching runs")
+        return
+    console().print(table(f"history: {metric}" if metric else "runs", columns, rows))
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix, or 'latest')")] = "latest",
+    html: Annotated[Path | None, typer.Option("--html", help="also write a self-contained HTML page here")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="also write JUnit XML (one test case per rule)")] = None,
+    db: DbOption = None,
+    candidate: CandidateOption = None,
+) -> None:
+    """Markdown report of a gate run (also appended to $GITHUB_STEP_SUMMARY when set)."""
+    from harness.history import load_run
+    from harness.report import append_step_summary, markdown_report
+    from harness.store import Store
+
+    store = Store(db)
+    record = load_run(store, run_id, candidate)
+    text = markdown_report(record)
+    typer.echo(text)
+    summary = append_step_summary(text)
+    if summary is not None:
+        typer.echo(f"appended to {summary}", err=True)
+    if html is not None:
+        from harness.htmlreport import write_html
+
+        typer.echo(f"html report: {write_html(store, record, html)}", err=True)
+    if junit is not None:
+        from harness.junit import write_junit
+
+        typer.echo(f"junit xml: {write_junit(record, junit)}", err=True)
 
 
 @app.command()

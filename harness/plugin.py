@@ -24,6 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--trust-remote-code", action="store_true", help="allow models that need remote code")
     group.addoption("--gen-batch-size", type=int, default=16, metavar="N", help="generation batch size")
     group.addoption("--task-data", metavar="FILE", help="task-accuracy eval JSONL (default: the suite's own)")
+    group.addoption("--gate-junit", metavar="FILE", help="write the gate's rule verdicts as JUnit XML (one case per rule)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -135,6 +136,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if exitstatus not in (0, 1):
         gate.errors.append(f"pytest ended with exit status {int(exitstatus)} (interrupted or internal error)")
     decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    junit = session.config.getoption("--gate-junit", None)
+    if junit:
+        from harness.history import load_run
+        from harness.junit import write_junit
+
+        write_junit(load_run(gate.store, gate.run_id), junit)
     if not decision.promoted:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

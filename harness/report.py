@@ -1,12 +1,16 @@
-"""Human-readable renderings of a gate decision."""
+"""Human-readable renderings of a gate decision: the terminal table at session end, and the markdown report of
+a stored run (``tunegate report``), also appended to the GitHub step summary."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
 
 from harness.console import table
+from harness.history import RunRecord
 
 
 def render_decision(gate: Any, stream: IO[str], color: bool = False) -> None:
@@ -26,3 +30,74 @@ def render_decision(gate: Any, stream: IO[str], color: bool = False) -> None:
     for reason in decision.reasons:
         con.print(f"  - {reason}", markup=False)
     con.print(f"results: {gate.store.path}  (tunegate sql \"SELECT * FROM rule_verdicts WHERE run_id = '{gate.run_id}'\")")
+
+
+def _num(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.4f}" if signed else f"{value:.4g}"
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+_ICON = {"pass": "✅ pass", "fail": "❌ fail", "undecided": "⚠️ undecided"}
+
+
+def markdown_report(record: RunRecord) -> str:
+    """A GitHub-flavoured markdown report of one stored run: decision, reasons, every rule, metrics."""
+    run = record.run
+    decision = record.decision
+    lines = [f"## tunegate gate: **{record.verdict}**", ""]
+    lines += [
+        f"- run `{record.run_id}` ({run['status']}, started {run['started_at']:%Y-%m-%d %H:%M:%S} UTC)",
+        f"- candidate `{run['candidate_id']}` at `{run['candidate_path']}`",
+        f"- baseline `{run['baseline_ref']}`",
+    ]
+    if decision:
+        lines += [
+            f"- policy `{run['policy_path']}` sha256 `{str(decision['policy_sha256'])[:16]}…`",
+            f"- candidate weights fingerprint `{str(decision['candidate_fingerprint'])[:16]}…`",
+        ]
+    else:
+        lines.append("- no decision was recorded: the run did not finish, so nothing may be promoted from it")
+    if record.reasons:
+        lines += ["", "### Why not promoted", ""] + [f"- {_cell(r)}" for r in record.reasons]
+    if record.verdicts:
+        lines += ["", "### Rules", "",
+                  "| rule | kind | verdict | candidate | baseline | Δ | CI (cand − base) | n | n to decide | why |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for v in record.verdicts:
+            status = _ICON.get(v["status"], v["status"]) + ("" if v["required"] else " (advisory)")
+            ci = f"[{v['ci_low']:+.4f}, {v['ci_high']:+.4f}]" if v["ci_low"] is not None else "—"
+            lines.append(
+                f"| {_cell(v['rule'])} | {v['kind']} | {status} | {_num(v['candidate'])} | {_num(v['baseline'])} | "
+                f"{_num(v['delta'], signed=True)} | {ci} | {_num(v['n'])} | {_num(v['needed_n'])} | "
+                f"{_cell(v['reason'])} |")
+    if record.outcomes:
+        lines += ["", "### Suites", "", "| suite | outcomes |", "| --- | --- |"]
+        for suite, counts in sorted(record.outcomes.items()):
+            lines.append(f"| {suite} | {', '.join(f'{k}: {n}' for k, n in sorted(counts.items()))} |")
+    if record.metrics:
+        lines += ["", "<details><summary>Metrics</summary>", "", "| suite.metric | role | value | n | CI |",
+                  "| --- | --- | --- | --- | --- |"]
+        for m in record.metrics:
+            ci = f"[{m['ci_low']:.4g}, {m['ci_high']:.4g}]" if m["ci_low"] is not None else "—"
+            lines.append(f"| {m['suite']}.{m['metric']} | {m['role']} | {_num(m['value'])} | {_num(m['n'])} | {ci} |")
+        lines += ["", "</details>"]
+    lines += ["", f"Query: `tunegate sql \"SELECT * FROM rule_verdicts WHERE run_id = '{record.run_id}'\"`", ""]
+    return "\n".join(lines)
+
+
+def append_step_summary(text: str) -> Path | None:
+    """Append ``text`` to $GITHUB_STEP_SUMMARY when it is set (GitHub Actions); returns the file written."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text if text.endswith("\n") else text + "\n")
+    return path

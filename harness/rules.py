@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.stats import needed_n, paired_bootstrap
+from harness.stats import mcnemar_needed_n, needed_n, paired_bootstrap
 
 PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
 
@@ -66,12 +67,28 @@ class Verdict:
         return self.required and self.status != PASS
 
 
+class SpecError(ValueError):
+    """A [[rules]] entry is invalid; ``key`` names the offending key so the policy can point at its line."""
+
+    def __init__(self, key: str | None, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _number(spec: dict[str, Any], key: str) -> float:
+    value = spec[key]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+        raise SpecError(key, f"'{key}' must be a number, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class Rule:
     """Base rule: names a ``suite.metric`` and decides on it."""
 
     kind: ClassVar[str] = ""
-    params: ClassVar[tuple[str, ...]] = ()
+    params: ClassVar[tuple[str, ...]] = ()  # the one numeric parameter a kind requires (``threshold``)
+    optional: ClassVar[dict[str, float]] = {}  # a numeric parameter a kind may omit, with its default
     metric_ref: str
     name: str
     required: bool = True
@@ -87,26 +104,32 @@ class Rule:
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Rule:
-        """Build from a [[rules]] table; unknown keys and missing parameters are errors."""
-        allowed = {"kind", "metric", "name", "required", *cls.params}
-        unknown = set(spec) - allowed
+        """Build from a [[rules]] table; unknown keys, missing or mistyped parameters raise SpecError."""
+        allowed = {"kind", "metric", "name", "required", "advisory", *cls.params, *cls.optional}
+        unknown = sorted(set(spec) - allowed)
         if unknown:
-            raise ValueError(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+            raise SpecError(unknown[0], f"unknown key '{unknown[0]}' for kind '{cls.kind}'; allowed: {sorted(allowed)}")
         metric = spec.get("metric")
-        if not isinstance(metric, str) or "." not in metric:
-            raise ValueError(f"'metric' must be 'suite.metric', got {metric!r}")
+        if not isinstance(metric, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+\.[^.\s][^\s]*", metric):
+            raise SpecError("metric" if "metric" in spec else None,
+                            f"'metric' must be 'suite.metric' (e.g. \"task.exact_match\"), got {metric!r}")
         threshold = 0.0
         for param in cls.params:
             if param not in spec:
-                raise KeyError(f"missing '{param}'")
-            if not isinstance(spec[param], (int, float)) or isinstance(spec[param], bool):
-                raise TypeError(f"'{param}' must be a number, got {spec[param]!r}")
-            threshold = float(spec[param])
-        required = spec.get("required", True)
-        if not isinstance(required, bool):
-            raise TypeError(f"'required' must be true or false, got {required!r}")
-        name = spec.get("name") or f"{metric} {cls.kind}"
-        return cls(metric_ref=metric, name=str(name), required=required, threshold=threshold)
+                raise SpecError(None, f"missing '{param}' (kind '{cls.kind}' needs it)")
+            threshold = _number(spec, param)
+        for param, default in cls.optional.items():
+            threshold = _number(spec, param) if param in spec else default
+        for flag in ("required", "advisory"):
+            if flag in spec and not isinstance(spec[flag], bool):
+                raise SpecError(flag, f"'{flag}' must be true or false, got {spec[flag]!r}")
+        if "required" in spec and "advisory" in spec and spec["required"] == spec["advisory"]:
+            raise SpecError("advisory", "'required' and 'advisory' contradict each other; keep one of them")
+        required = spec.get("required", not spec.get("advisory", False))
+        name = spec.get("name", f"{metric} {cls.kind}")
+        if not isinstance(name, str) or not name.strip():
+            raise SpecError("name", f"'name' must be a non-empty string, got {name!r}")
+        return cls(metric_ref=metric, name=name, required=required, threshold=threshold)
 
     def verdict(self, status: str, reason: str, **numbers: Any) -> Verdict:
         return Verdict(self.name, self.kind, self.suite, self.metric, self.required, status, reason, **numbers)
@@ -187,7 +210,10 @@ class Ratio(Rule):
             return self._missing("candidate")
         if base is None:
             return self._missing("baseline")
-        ratio = cand / base if base else math.inf
+        if base <= 0:
+            return self.verdict(UNDECIDED, f"baseline value {base:.4g} is not positive; a ratio to it means nothing",
+                                candidate=cand, baseline=base)
+        ratio = cand / base
         ok = ratio <= self.threshold
         reason = f"ratio {ratio:.3g} {'<=' if ok else '>'} {self.threshold:.3g} ({cand:.4g} vs {base:.4g})"
         return self.verdict(PASS if ok else FAIL, reason, candidate=cand, baseline=base, delta=ratio)
@@ -195,7 +221,12 @@ class Ratio(Rule):
 
 @dataclass(frozen=True)
 class _Paired(Rule):
-    """Shared logic of rules judged on the paired CI of candidate − baseline against a threshold."""
+    """Shared logic of rules judged on the paired CI of candidate − baseline against a threshold.
+
+    PASS when the whole CI lies above the bound, FAIL when it lies at or below it, otherwise UNDECIDED with the
+    n that would decide it at the observed effect. For superiority on 0/1 scores McNemar's exact test must also
+    reject "no difference": a bootstrap over a handful of discordant pairs is too optimistic on its own.
+    """
 
     def bound(self) -> float:
         raise NotImplementedError
@@ -207,17 +238,27 @@ class _Paired(Rule):
             return self.verdict(UNDECIDED, f"no paired per-example scores for '{self.metric_ref}' ({which} missing)")
         est = paired_bootstrap(cand, base, confidence=ev.confidence, resamples=ev.resamples)
         bound = self.bound()
-        numbers = dict(
+        numbers: dict[str, Any] = dict(
             candidate=est.candidate, baseline=est.baseline, delta=est.delta, ci_low=est.ci_low,
             ci_high=est.ci_high, n=est.n,
         )
         ci = f"Δ {est.delta:+.4f}, {ev.confidence:.0%} CI [{est.ci_low:+.4f}, {est.ci_high:+.4f}], n={est.n}"
-        if est.ci_low > bound:
+        exact = self.kind == "superiority" and bound == 0.0 and est.discordant is not None
+        alpha = 1.0 - ev.confidence
+        if exact and est.p_value is not None:
+            ci += f", McNemar p={est.p_value:.3g} ({est.discordant[0]} vs {est.discordant[1]} discordant)"  # type: ignore[index]
+        if est.ci_low > bound and (not exact or (est.p_value is not None and est.p_value < alpha)):
             return self.verdict(PASS, f"{ci} clears {bound:+.4f}", **numbers)
         if est.ci_high <= bound:
-            return self.verdict(FAIL, f"{ci} is below {bound:+.4f}", **numbers)
+            return self.verdict(FAIL, f"{ci} is not above {bound:+.4f}", **numbers)
         need = needed_n(cand - base, bound, ev.confidence)
-        more = f"about n={need} paired examples would decide it" if need else "the observed effect is on the wrong side"
+        if exact and est.discordant is not None:
+            exact_need = mcnemar_needed_n(*est.discordant, est.n, ev.confidence)
+            need = max(need or 0, exact_need or 0) or None
+        if need:
+            more = f"about n={need} paired examples would decide it at the observed effect"
+        else:
+            more = "no sample size decides it: the observed effect sits on the threshold"
         return self.verdict(UNDECIDED, f"{ci} straddles {bound:+.4f}; {more}", needed_n=need, **numbers)
 
 
@@ -227,14 +268,7 @@ class Superiority(_Paired):
 
     kind: ClassVar[str] = "superiority"
     params: ClassVar[tuple[str, ...]] = ()
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> Rule:
-        margin = spec.get("margin", 0.0)
-        rule = super().from_spec({k: v for k, v in spec.items() if k != "margin"})
-        if not isinstance(margin, (int, float)):
-            raise TypeError(f"'margin' must be a number, got {margin!r}")
-        return cls(rule.metric_ref, rule.name, rule.required, float(margin))
+    optional: ClassVar[dict[str, float]] = {"margin": 0.0}
 
     def bound(self) -> float:
         return self.threshold

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.fingerprint import file_sha256
-from harness.gate import Decision, decide
+from harness.gate import Decision, decide, score_aggregates
 from harness.generate import DecodingParams, Generation, generate
 from harness.manifest import load_manifest
 from harness.models import LoadedModel, candidate_base, load_model, weights_fingerprint
@@ -190,7 +190,9 @@ class GateSession:
             "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
             "reason": v.reason,
         } for v in decision.verdicts]
+        aggregates = [dict(row, run_id=self.run_id, recorded_at=now()) for row in score_aggregates(self.evidence)]
         with self.store.write() as con:
+            insert_rows(con, "metrics", aggregates)
             insert_rows(con, "rule_verdicts", verdict_rows)
             insert_rows(con, "decisions", [{
                 "run_id": self.run_id, "decision": decision.decision, "reasons": json.dumps(decision.reasons),

@@ -85,6 +85,36 @@ MIGRATIONS: list[tuple[str, str]] = [
             pii_counts JSON, balance JSON, warnings JSON, config JSON);
         """,
     ),
+    (
+        # 002's views counted aborted runs, ranked latency-like metrics as if higher were better, and listed every
+        # decision without saying which is a candidate's latest. These keep 002's columns and add the missing ones.
+        "005_gate",
+        """
+        CREATE OR REPLACE VIEW latest_decisions AS
+            SELECT r.id AS run_id, r.candidate_id, r.candidate_path, r.baseline_ref, d.decision, d.reasons,
+                   d.decided_at, d.policy_sha256, d.candidate_fingerprint,
+                   (SELECT count(*) FROM rule_verdicts v WHERE v.run_id = d.run_id AND v.required
+                        AND v.status = 'fail') AS failed_rules,
+                   (SELECT count(*) FROM rule_verdicts v WHERE v.run_id = d.run_id AND v.required
+                        AND v.status = 'undecided') AS undecided_rules,
+                   row_number() OVER (PARTITION BY r.candidate_id ORDER BY d.decided_at DESC) = 1
+                        AS latest_for_candidate
+            FROM decisions d JOIN runs r ON r.id = d.run_id ORDER BY d.decided_at DESC;
+        CREATE OR REPLACE VIEW metric_history AS
+            SELECT r.started_at, m.run_id, r.candidate_id, m.role, m.suite, m.metric, m.value, m.n, m.ci_low,
+                   m.ci_high, r.status, d.decision, m.suite || '.' || m.metric AS metric_ref
+            FROM metrics m JOIN runs r ON r.id = m.run_id LEFT JOIN decisions d ON d.run_id = m.run_id
+            WHERE r.status <> 'aborted' ORDER BY r.started_at;
+        CREATE OR REPLACE VIEW leaderboard AS
+            SELECT r.candidate_id, m.suite, m.metric, max(m.value) AS best, arg_max(m.run_id, m.value) AS best_run,
+                   count(DISTINCT m.run_id) AS runs, min(m.value) AS lowest,
+                   arg_max(m.value, r.started_at) AS latest, arg_max(m.run_id, r.started_at) AS latest_run,
+                   arg_max(d.decision, r.started_at) AS latest_decision
+            FROM metrics m JOIN runs r ON r.id = m.run_id LEFT JOIN decisions d ON d.run_id = m.run_id
+            WHERE m.role = 'candidate' AND r.status = 'finished'
+            GROUP BY r.candidate_id, m.suite, m.metric ORDER BY m.suite, m.metric, best DESC;
+        """,
+    ),
 ]
 
 
@@ -194,6 +224,9 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]]) -> int:
     columns = list(rows[0].keys())
     data = {c: [_plain(r.get(c)) for r in rows] for c in columns}
     arrow = pa.table(data)
+    finish = getattr(con, "complete", None)
+    if finish is not None:  # DuckDB 2: a half-fetched result (e.g. fetchone) blocks register() until completed
+        finish()
     con.register("_tunegate_rows", arrow)
     try:
         names = ", ".join(f'"{c}"' for c in columns)

@@ -17,7 +17,7 @@ def test_default_policy_parses():
 def test_error_names_line_and_key(tmp_path):
     path = tmp_path / "gate.toml"
     path.write_text('[gate]\n\n[[rules]]\nmetric = "task.x"\nkind = "floor"\nmin = 0.5\n\n[[rules]]\nmetric = "task.x"\nkind = "bogus"\n')
-    with pytest.raises(PolicyError, match=r"gate.toml:8: rules\[1\].kind = 'bogus'"):
+    with pytest.raises(PolicyError, match=r"gate.toml:10: rules\[1\].kind: kind = 'bogus'"):
         load_policy(path)
 
 
