@@ -74,6 +74,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             GROUP BY ALL ORDER BY m.suite, m.metric, best DESC;
         """,
     ),
+    (
+        "004_generations",
+        """
+        CREATE TABLE generations (
+            key VARCHAR PRIMARY KEY, kind VARCHAR, model_fingerprint VARCHAR, harness_version VARCHAR,
+            params JSON, prompt_sha256 VARCHAR, output VARCHAR, new_tokens INTEGER, logprob DOUBLE,
+            is_greedy BOOLEAN, latency_ms DOUBLE, created_at TIMESTAMP);
+        """,
+    ),
 ]
 
 
