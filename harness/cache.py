@@ -258,7 +258,7 @@ def _delete(store: Store, older_than_days: float | None, model: str | None) -> i
         params.append(model)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     with store.write() as con:
-        count = int(con.execute(f"SELECT count(*) FROM generations{clause}", params).fetchone()[0])
+        count = int(con.execute(f"SELECT count(*) FROM generations{clause}", params).fetchall()[0][0])
         con.execute(f"DELETE FROM generations{clause}", params)
     return count
 

@@ -84,11 +84,14 @@ def _weights_dir(path: Path, manifest: CandidateManifest | None) -> tuple[Path, 
     return weights, tokenizer
 
 
-def weights_fingerprint(path: str | Path) -> str:
-    """Fingerprint of a candidate's own weights (adapter or model), as recorded in its manifest."""
+def weights_fingerprint(path: str | Path, verify: bool = False) -> str:
+    """Fingerprint of a candidate's own weights (adapter or model), as recorded in its manifest.
+
+    ``verify=True`` re-hashes every byte instead of trusting the stat-keyed fingerprint caches.
+    """
     path = Path(path)
     weights, _ = _weights_dir(path, load_manifest(path))
-    return dir_fingerprint(weights)
+    return dir_fingerprint(weights, verify=verify)
 
 
 def load_model(

@@ -113,7 +113,8 @@ class GateSession:
         candidate_id = manifest.id if manifest else f"external-{self.candidate_fingerprint[:12]}"
         self.candidate_id = candidate_id
         with self.store.write() as con:
-            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchone()
+            # fetchall, not fetchone: an unfinished result blocks the Arrow insert below (re-gating a candidate)
+            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchall()
             if not exists:
                 insert_rows(con, "candidates", [{
                     "id": candidate_id, "path": str(self.options.candidate.resolve()),
