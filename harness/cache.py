@@ -66,7 +66,11 @@ def tokenizer_identity(tokenizer: Any) -> str:
     """sha256 of a tokenizer's full serialised form (vocabulary, merges, normaliser, special tokens)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        text = backend.to_str()
+        # padding and truncation are call-time state (set by every padded call), not the tokenizer's identity
+        data = json.loads(backend.to_str())
+        data.pop("padding", None)
+        data.pop("truncation", None)
+        text = canonical_json(data)
     else:
         text = canonical_json(sorted(tokenizer.get_vocab().items()))
     specials = canonical_json({k: str(v) for k, v in sorted(getattr(tokenizer, "special_tokens_map", {}).items())})
