@@ -31,17 +31,18 @@ def raw_generate(model, tokenizer, prompts, batch_size, max_new_tokens):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 avoids oversubscription)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=24)
     args = parser.parse_args()
-
     import torch
+
+    torch.set_num_threads(args.threads)
 
     from harness.generate import DecodingParams
     from harness.session import GateOptions, GateSession
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         base = build_base(root)

@@ -164,3 +164,14 @@ def test_prune_by_model_age_and_all(adapter, tiny_base, session_factory, tmp_pat
     assert "pruned 2" in runner.invoke(app, ["cache", "prune", "--all", "--db", str(db)]).output
     with pytest.raises(HarnessError, match="--older-than DAYS"):
         prune(session.store)
+
+
+def test_tokenizer_identity_ignores_padding_state_but_not_vocabulary():
+    from harness.cache import tokenizer_identity
+    from harness.testing import build_tokenizer
+
+    tokenizer = build_tokenizer(vocab_size=300)
+    before = tokenizer_identity(tokenizer)
+    tokenizer(["a", "a longer text"], padding=True)  # sets the backend's padding config
+    assert tokenizer_identity(tokenizer) == before
+    assert tokenizer_identity(build_tokenizer(vocab_size=320)) != before
