@@ -91,6 +91,8 @@ class GenerationCache:
 
     # -- storage -----------------------------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
+        if self.store is not None and getattr(self.store, "_migrated", False):
+            self._ready = True  # this Store already migrated the file (GateSession.start wrote through it)
         if not self._ready and self.store is not None:
             with self.store.write():  # applies pending migrations (the read path cannot)
                 pass
