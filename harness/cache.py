@@ -251,7 +251,8 @@ def prune_all(store: Store) -> int:
 
 
 def _delete(store: Store, older_than_days: float | None, model: str | None) -> int:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if older_than_days is not None:
         if older_than_days < 0:
             raise HarnessError(f"--older-than {older_than_days}: must be zero or more days")
