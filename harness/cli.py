@@ -215,6 +215,36 @@ def data_prepare(
         screen.print(f"warning: {warning}")
 
 
+cache_app = typer.Typer(help="The generation cache (table `generations`): inspect and prune.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(db: DbOption = None) -> None:
+    """Entries per kind and model fingerprint."""
+    from harness.cache import cache_stats as stats
+    from harness.console import console, table
+    from harness.store import Store
+
+    console().print(table("generations", ["kind", "model_fingerprint", "entries", "oldest", "newest"], stats(Store(db))))
+
+
+@cache_app.command("prune")
+def cache_prune(
+    older_than: Annotated[float | None, typer.Option("--older-than", metavar="DAYS", help="entries older than DAYS")] = None,
+    model: Annotated[str | None, typer.Option("--model", metavar="FP", help="entries of this weights fingerprint")] = None,
+    all_entries: Annotated[bool, typer.Option("--all", help="every entry")] = False,
+    db: DbOption = None,
+) -> None:
+    """Delete cache entries (both filters must match when both are given). Stale entries are never served
+    (any change of weights, prompt, decoding or harness version is a new key); pruning only frees space."""
+    from harness.cache import prune, prune_all
+    from harness.store import Store
+
+    count = prune_all(Store(db)) if all_entries else prune(Store(db), older_than, model)
+    typer.echo(f"pruned {count} cache entr{'y' if count == 1 else 'ies'}")
+
+
 def main() -> None:
     """Entry point: user errors print as one line, exit status 2."""
     try:

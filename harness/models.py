@@ -84,11 +84,14 @@ def _weights_dir(path: Path, manifest: CandidateManifest | None) -> tuple[Path, 
     return weights, tokenizer
 
 
-def weights_fingerprint(path: str | Path) -> str:
-    """Fingerprint of a candidate's own weights (adapter or model), as recorded in its manifest."""
+def weights_fingerprint(path: str | Path, verify: bool = False) -> str:
+    """Fingerprint of a candidate's own weights (adapter or model), as recorded in its manifest.
+
+    ``verify=True`` re-hashes every byte instead of trusting the stat-keyed fingerprint caches.
+    """
     path = Path(path)
     weights, _ = _weights_dir(path, load_manifest(path))
-    return dir_fingerprint(weights)
+    return dir_fingerprint(weights, verify=verify)
 
 
 def load_model(
@@ -136,3 +139,34 @@ def load_model(
         manifest=manifest,
         base_path=base,
     )
+
+
+def _tokenizer_dir(path: Path, manifest: CandidateManifest | None, base: Path | None) -> Path:
+    _, tok_dir = _weights_dir(path, manifest)
+    if base is not None and not (tok_dir / "tokenizer_config.json").is_file():
+        return base
+    return tok_dir
+
+
+def reference_fingerprint(ref: str | Path) -> str:
+    """The fingerprint ``load_model(ref)`` would give (``base+adapter`` for adapters), without loading weights."""
+    path = Path(ref)
+    weights, _ = _weights_dir(path, load_manifest(path))
+    base = candidate_base(path)
+    return dir_fingerprint(weights) if base is None else f"{dir_fingerprint(base)}+{dir_fingerprint(weights)}"
+
+
+def load_tokenizer(ref: str | Path, *, trust_remote_code: bool = False) -> Any:
+    """The tokenizer ``load_model(ref)`` would give (left padding, pad token set), without loading weights."""
+    from transformers import AutoTokenizer
+
+    path = Path(ref)
+    _check_dir(path, trust_remote_code)
+    manifest = load_manifest(path)
+    tokenizer = AutoTokenizer.from_pretrained(
+        _tokenizer_dir(path, manifest, candidate_base(path)), trust_remote_code=trust_remote_code
+    )
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer

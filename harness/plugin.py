@@ -22,9 +22,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results-db", metavar="FILE", help="DuckDB results file (default: $TUNEGATE_DB or results/)")
     group.addoption("--tunegate-device", default="cpu", metavar="DEV", help="torch device for models (default cpu)")
     group.addoption("--trust-remote-code", action="store_true", help="allow models that need remote code")
-    group.addoption("--gen-batch-size", type=int, default=16, metavar="N", help="generation batch size")
+    group.addoption("--gen-batch-size", type=int, default=None, metavar="N",
+                    help="most rows per generation batch (default: auto, from memory and prompt lengths)")
     group.addoption("--task-data", metavar="FILE", help="task-accuracy eval JSONL (default: the suite's own)")
     group.addoption("--gate-junit", metavar="FILE", help="write the gate's rule verdicts as JUnit XML (one case per rule)")
+    group.addoption("--no-cache", action="store_true",
+                    help="recompute every model output (ignore and do not fill the generation cache)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
         device=config.getoption("--tunegate-device"),
         trust_remote_code=config.getoption("--trust-remote-code"),
         batch_size=config.getoption("--gen-batch-size"),
+        cache=not config.getoption("--no-cache"),
         extra={"task_data": config.getoption("--task-data")},
     )
     try:

@@ -60,7 +60,7 @@ def promote(store: Store, run_id: str, alias: str = "production") -> Holder:
             raise HarnessError(f"run '{run_id}' was {decision}; only a PROMOTE decision can be promoted")
         if not Path(path).exists():
             raise HarnessError(f"{path}: candidate directory of run '{run_id}' no longer exists")
-        current = weights_fingerprint(path)
+        current = weights_fingerprint(path, verify=True)  # every byte again, never a cached hash
         if current != gated_fingerprint:
             raise HarnessError(
                 f"{path}: weights changed since run '{run_id}' approved them "

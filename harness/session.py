@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.cache import GenerationCache, ModelKey, tokenizer_identity
 from harness.errors import HarnessError
 from harness.fingerprint import file_sha256
 from harness.gate import Decision, decide, score_aggregates
 from harness.generate import DecodingParams, Generation, generate
 from harness.manifest import load_manifest
-from harness.models import LoadedModel, candidate_base, load_model, weights_fingerprint
+from harness.models import (
+    LoadedModel,
+    candidate_base,
+    load_model,
+    load_tokenizer,
+    reference_fingerprint,
+    weights_fingerprint,
+)
 from harness.policy import Policy, load_policy
 from harness.registry import resolve_alias
 from harness.rules import Evidence
@@ -36,7 +44,8 @@ class GateOptions:
     db: Path | None = None
     device: str = "cpu"
     trust_remote_code: bool = False
-    batch_size: int = 16
+    batch_size: int | None = None
+    cache: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,6 +72,9 @@ class GateSession:
         self.errors: list[str] = []
         self.data_files: dict[str, str] = {}
         self._models: dict[str, LoadedModel] = {}
+        self._tokenizers: dict[str, Any] = {}
+        self._model_keys: dict[str, ModelKey] = {}
+        self.cache = GenerationCache(self.store, self.version, enabled=options.cache)
         self._pending: dict[str, list[dict[str, Any]]] = {"metrics": [], "samples": []}
         if not options.candidate.is_dir():
             raise HarnessError(f"--candidate {options.candidate}: not a directory")
@@ -101,7 +113,8 @@ class GateSession:
         candidate_id = manifest.id if manifest else f"external-{self.candidate_fingerprint[:12]}"
         self.candidate_id = candidate_id
         with self.store.write() as con:
-            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchone()
+            # fetchall, not fetchone: an unfinished result blocks the Arrow insert below (re-gating a candidate)
+            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchall()
             if not exists:
                 insert_rows(con, "candidates", [{
                     "id": candidate_id, "path": str(self.options.candidate.resolve()),
@@ -130,10 +143,51 @@ class GateSession:
                 self.baseline_fingerprint = self._models[role].fingerprint
         return self._models[role]
 
+    def _ref(self, role: str) -> str:
+        if role not in ROLES:
+            raise HarnessError(f"role '{role}': expected one of {', '.join(ROLES)}")
+        return str(self.options.candidate) if role == "candidate" else self.baseline_ref
+
+    def tokenizer(self, role: str) -> Any:
+        """The role's tokenizer, without loading its weights (a fully cached run never loads them)."""
+        if role in self._models:
+            return self._models[role].tokenizer
+        if role not in self._tokenizers:
+            self._tokenizers[role] = load_tokenizer(self._ref(role), trust_remote_code=self.options.trust_remote_code)
+        return self._tokenizers[role]
+
+    def model_key(self, role: str) -> ModelKey:
+        """What identifies the role's outputs in the generation cache (computed once, weights not loaded)."""
+        if role not in self._model_keys:
+            fingerprint = reference_fingerprint(self._ref(role))
+            if role == "baseline":
+                self.baseline_fingerprint = fingerprint
+            device = self.options.device.split(":")[0]
+            self._model_keys[role] = ModelKey(fingerprint, tokenizer_identity(self.tokenizer(role)), "float32", device)
+        return self._model_keys[role]
+
     def generate(self, role: str, prompts: list[str], params: DecodingParams | None = None) -> list[Generation]:
-        """Greedy batched generation for ``role`` on rendered prompts."""
-        loaded = self.model(role)
-        return generate(loaded.model, loaded.tokenizer, prompts, params or DecodingParams(), batch_size=self.options.batch_size)
+        """Greedy batched generation for ``role`` on rendered prompts, through the generation cache.
+
+        Only the prompts the cache lacks reach the model (loaded on the first miss); ``--no-cache`` computes all.
+        """
+        params = params or DecodingParams()
+
+        def compute(todo: list[str]) -> list[Generation]:
+            loaded = self.model(role)
+            return generate(loaded.model, loaded.tokenizer, todo, params, batch_size=self.options.batch_size)
+
+        return self.cache.generate(self.model_key(role), prompts, params, compute)
+
+    def loglikelihood(self, role: str, requests: list[tuple[str, str]]) -> list[tuple[float, bool]]:
+        """(sum log-prob of continuation, is_greedy) per (context, continuation), batched and cached."""
+        from harness.loglik import loglikelihood
+
+        def compute(todo: list[tuple[str, str]]) -> list[tuple[float, bool]]:
+            loaded = self.model(role)
+            return loglikelihood(loaded.model, loaded.tokenizer, todo, batch_size=self.options.batch_size)
+
+        return self.cache.loglikelihood(self.model_key(role), requests, compute)
 
     def use_data(self, path: str | Path) -> None:
         """Note an eval data file; its sha256 goes into the decision for tamper evidence."""

@@ -20,7 +20,7 @@ def test_task_accuracy(tunegate, role: str) -> None:
     path = tunegate.options.extra.get("task_data") or DEFAULT_DATA
     items = load_eval_set(path)
     tunegate.use_data(path)
-    tokenizer = tunegate.model(role).tokenizer
+    tokenizer = tunegate.tokenizer(role)  # weights load only if the cache misses
     prompts = [render_prompt(tokenizer, item.messages) for item in items]
     outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
     for metric, score in (("exact_match", exact_match), ("normalised_match", normalised_match)):
