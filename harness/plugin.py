@@ -134,9 +134,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if exitstatus not in (0, 1):
         gate.errors.append(f"pytest ended with exit status {int(exitstatus)} (interrupted or internal error)")
-    decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    try:
+        decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    except BaseException as exc:
+        gate.abort(f"deciding failed: {exc!r}")  # never leave a half-decided run looking alive
+        raise
     if not decision.promoted:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    gate = _session(config)
+    if gate is not None and gate.decision is None and not gate.aborted:
+        gate.abort("pytest ended before the gate decided")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -101,6 +101,8 @@ class Rule:
                 raise KeyError(f"missing '{param}'")
             if not isinstance(spec[param], (int, float)) or isinstance(spec[param], bool):
                 raise TypeError(f"'{param}' must be a number, got {spec[param]!r}")
+            if not math.isfinite(spec[param]):
+                raise ValueError(f"'{param}' must be a finite number, got {spec[param]!r}")
             threshold = float(spec[param])
         required = spec.get("required", True)
         if not isinstance(required, bool):
@@ -232,8 +234,8 @@ class Superiority(_Paired):
     def from_spec(cls, spec: dict[str, Any]) -> Rule:
         margin = spec.get("margin", 0.0)
         rule = super().from_spec({k: v for k, v in spec.items() if k != "margin"})
-        if not isinstance(margin, (int, float)):
-            raise TypeError(f"'margin' must be a number, got {margin!r}")
+        if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not math.isfinite(margin):
+            raise TypeError(f"'margin' must be a finite number, got {margin!r}")
         return cls(rule.metric_ref, rule.name, rule.required, float(margin))
 
     def bound(self) -> float:
