@@ -118,6 +118,10 @@ class Rule:
         status = ev.suite_status.get(self.suite)
         if status is None:
             return self.verdict(UNDECIDED, f"suite '{self.suite}' did not run (deselected, skipped or missing)")
+        if status == "deselected":
+            return self.verdict(
+                UNDECIDED, f"suite '{self.suite}' did not run completely (tests deselected by -k, -m or --lf)"
+            )
         if status != "passed":
             return self.verdict(UNDECIDED, f"suite '{self.suite}' {status}; its metrics cannot be trusted")
         return self.check(ev)

@@ -106,7 +106,7 @@ class GateSession:
         self.candidate_id = candidate_id
         with self.store.write() as con:
             self.reaped = reap_stale_runs(con)
-            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchone()
+            exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchall()
             if not exists:
                 insert_rows(con, "candidates", [{
                     "id": candidate_id, "path": str(self.options.candidate.resolve()),

@@ -183,6 +183,8 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]]) -> int:
     columns = list(rows[0].keys())
     data = {c: [_plain(r.get(c)) for r in rows] for c in columns}
     arrow = pa.table(data)
+    if hasattr(con, "complete"):  # DuckDB 2.0 refuses register() while an earlier result is unread
+        con.complete()
     con.register("_tunegate_rows", arrow)
     try:
         names = ", ".join(f'"{c}"' for c in columns)
