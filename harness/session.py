@@ -74,6 +74,7 @@ class GateSession:
         self.candidate_fingerprint = weights_fingerprint(options.candidate)
         self.baseline_ref = self._resolve_baseline()
         self.decision: Decision | None = None
+        self.aborted = False
 
     def _resolve_baseline(self) -> str:
         ref = self.options.baseline or self.policy.baseline
@@ -228,8 +229,6 @@ class GateSession:
                 f"--candidate {self.options.candidate}: weights changed during the run "
                 f"(started {self.candidate_fingerprint[:12]}, now {current[:12]}); gate it again"
             )
-
-    aborted = False
 
     def abort(self, reason: str) -> None:
         """Mark the run aborted (no decision is ever written for it); a finished run stays finished."""
