@@ -27,6 +27,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise DataError(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})", "one JSON object per line") from None
+            except (RecursionError, ValueError) as exc:  # too deep, or an integer over Python's digit limit
+                fault = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise DataError(path, number, f"invalid JSON: {fault}", "one plain JSON object per line") from None
             if not isinstance(row, dict):
                 raise DataError(path, number, f"expected a JSON object, got {type(row).__name__}")
             yield number, row

@@ -73,10 +73,18 @@ def load_manifest(root: str | Path) -> CandidateManifest | None:
     path = Path(root) / MANIFEST_NAME
     if not path.is_file():
         return None
+    raw = path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CandidateError(f"{path}:{line}: invalid UTF-8 in manifest at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
         raise CandidateError(f"{path}:{exc.lineno}: invalid JSON in manifest: {exc.msg}") from None
+    except (RecursionError, ValueError) as exc:
+        raise CandidateError(f"{path}: invalid JSON in manifest: {exc or 'nested too deeply'}") from None
+    if not isinstance(data, dict):
+        raise CandidateError(f"{path}:1: manifest must be a JSON object, got {type(data).__name__}")
     try:
         return CandidateManifest.model_validate(data)
     except ValidationError as exc:

@@ -11,7 +11,8 @@ from harness.errors import CandidateError
 from harness.fingerprint import dir_fingerprint
 from harness.manifest import CandidateManifest, load_manifest
 
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
+REMOTE_CODE_CONFIGS = ("config.json", "tokenizer_config.json", "adapter_config.json", "processor_config.json")
 
 
 @dataclass
@@ -34,22 +35,41 @@ class LoadedModel:
         return self.base_path is not None
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a config file; faults are CandidateErrors naming the file and line."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CandidateError(f"{path}: invalid UTF-8 at byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise CandidateError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except (RecursionError, ValueError) as exc:
+        raise CandidateError(f"{path}: invalid JSON: {exc or 'nested too deeply'}") from None
+    if not isinstance(data, dict):
+        raise CandidateError(f"{path}:1: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
 def _check_dir(path: Path, trust_remote_code: bool) -> None:
+    """Refuse what could run code or read outside ``path``: escaping symlinks, pickles, remote-code configs."""
     if not path.is_dir():
         raise CandidateError(f"{path}: not a directory (pass a candidate, model or adapter directory)")
     root = path.resolve()
     for item in path.rglob("*"):
-        if item.is_symlink() and not item.resolve().is_relative_to(root):
-            raise CandidateError(f"{item}: symlink points outside {path} to {item.resolve()}; copy the file in instead")
-        if item.suffix in PICKLE_SUFFIXES and item.is_file():
+        if item.is_symlink():
+            try:
+                target = item.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise CandidateError(f"{item}: broken or looping symlink; replace it with the file itself") from None
+            if not target.is_relative_to(root):
+                raise CandidateError(f"{item}: symlink points outside {path} to {target}; copy the file in instead")
+        if item.suffix.lower() in PICKLE_SUFFIXES and item.is_file():
             raise CandidateError(f"{item}: pickled weights are refused (arbitrary code on load); save with safetensors")
-    config = path / "config.json"
-    if config.is_file() and not trust_remote_code:
-        try:
-            data = json.loads(config.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise CandidateError(f"{config}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-        if data.get("auto_map"):
+    if trust_remote_code:
+        return
+    for name in REMOTE_CODE_CONFIGS:
+        config = path / name
+        if config.is_file() and _read_json(config).get("auto_map"):
             raise CandidateError(
                 f"{config}: model needs remote code (auto_map); refused unless --trust-remote-code is given by name"
             )
@@ -62,8 +82,8 @@ def candidate_base(path: Path) -> Path | None:
         return manifest.resolve(path, manifest.base_model).resolve() if manifest.adapter_dir else None
     adapter_config = path / "adapter_config.json"
     if adapter_config.is_file():
-        base = json.loads(adapter_config.read_text(encoding="utf-8")).get("base_model_name_or_path")
-        if not base:
+        base = _read_json(adapter_config).get("base_model_name_or_path")
+        if not base or not isinstance(base, str):
             raise CandidateError(f"{adapter_config}: field 'base_model_name_or_path' is empty; set it to the base dir")
         return Path(base)
     return None
@@ -78,10 +98,24 @@ def _weights_dir(path: Path, manifest: CandidateManifest | None) -> tuple[Path, 
         raise CandidateError(f"{path / 'candidate.json'}: neither 'adapter_dir' nor 'model_dir' is set")
     weights = manifest.resolve(path, rel)
     tokenizer = manifest.resolve(path, manifest.tokenizer_dir)
-    for name, target in (("adapter_dir/model_dir", weights), ("tokenizer_dir", tokenizer)):
+    field_name = "adapter_dir" if manifest.adapter_dir else "model_dir"
+    for name, target in ((field_name, weights), ("tokenizer_dir", tokenizer)):
         if not target.resolve().is_relative_to(path.resolve()):
-            raise CandidateError(f"{path / 'candidate.json'}: field '{name}' points outside the candidate directory")
+            raise CandidateError(
+                f"{path / 'candidate.json'}: field '{name}' points outside the candidate directory "
+                f"({target.resolve()}); it must name a folder inside {path}"
+            )
+    if not weights.is_dir():
+        raise CandidateError(f"{path / 'candidate.json'}: field '{field_name}' names {weights}, which is not a directory")
     return weights, tokenizer
+
+
+def check_candidate(path: str | Path, trust_remote_code: bool = False) -> None:
+    """Refuse an unsafe candidate before anything is recorded or loaded (see ``_check_dir``)."""
+    path = Path(path)
+    _check_dir(path, trust_remote_code)
+    weights, _ = _weights_dir(path, load_manifest(path))
+    _check_dir(weights, trust_remote_code)
 
 
 def weights_fingerprint(path: str | Path, verify: bool = False) -> str:

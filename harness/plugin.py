@@ -87,6 +87,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             outcomes.setdefault(suite, [])
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A suite missing some of its tests (-k, -m, --lf) has partial evidence: note it so the gate fails closed."""
+    for item in items:
+        suite = suite_of(item)
+        if suite and _session(item.config) is not None:
+            item.config.stash[OUTCOMES_KEY].setdefault(suite, []).append({
+                "suite": suite, "nodeid": item.nodeid, "outcome": "deselected", "duration_s": 0.0, "message": None,
+            })
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
@@ -124,7 +134,7 @@ def suite_status(outcomes: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
         kinds = {r["outcome"] for r in rows}
         if not rows:
             continue
-        for worst in ("error", "failed", "skipped"):
+        for worst in ("error", "failed", "skipped", "deselected"):
             if worst in kinds:
                 status[suite] = worst
                 break
@@ -133,13 +143,34 @@ def suite_status(outcomes: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     return status
 
 
+def partial_run_reasons(config: pytest.Config) -> list[str]:
+    """Options that run only part of a suite without telling pytest_deselected (so the gate must refuse them)."""
+    reasons = []
+    for dest, flag in (("lf", "--lf"), ("stepwise", "--sw")):
+        if config.getoption(dest, default=False):
+            reasons.append(f"{flag} reruns only part of the suites; a partial run cannot promote (gate without {flag})")
+    picked = [arg for arg in config.args if "::" in arg]
+    if picked:
+        reasons.append(f"tests picked by node id ({picked[0]}) run only part of a suite; pass the suite folder")
+    return reasons
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     gate = _session(session.config)
     if gate is None:
         return
     if exitstatus not in (0, 1):
         gate.errors.append(f"pytest ended with exit status {int(exitstatus)} (interrupted or internal error)")
-    decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    gate.errors.extend(partial_run_reasons(session.config))
+    deselected = [o for rows in session.config.stash[OUTCOMES_KEY].values() for o in rows
+                  if o["outcome"] == "deselected"]
+    try:
+        if deselected:
+            gate.flush(deselected)
+        decision = gate.finish(suite_status(session.config.stash[OUTCOMES_KEY]))
+    except BaseException as exc:
+        gate.abort(f"deciding failed: {exc!r}")  # never leave a half-decided run looking alive
+        raise
     junit = session.config.getoption("--gate-junit", None)
     if junit:
         from harness.history import load_run
@@ -148,6 +179,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_junit(load_run(gate.store, gate.run_id), junit)
     if not decision.promoted:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    gate = _session(config)
+    if gate is not None and gate.decision is None and not gate.aborted:
+        gate.abort("pytest ended before the gate decided")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 from harness.errors import PolicyError
 from harness.rules import RULE_KINDS, Rule, SpecError
 
-GATE_KEYS = ("confidence", "resamples", "baseline", "production_template_sha256", "settings")
+GATE_KEYS = ("confidence", "resamples", "baseline", "production_template_sha256", "settings", "redact_pii")
 SUITE_KEYS = ("required",)
 
 
@@ -51,6 +51,7 @@ class Policy:
     suites: dict[str, bool] = field(default_factory=dict)  # suite -> required
     production_template_sha256: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    redact_pii: bool = False  # redact e-mails, phones and card numbers from stored prompts/outputs
 
     def suite_required(self, suite: str) -> bool:
         """Suites are required unless the policy marks them advisory (required = false)."""
@@ -117,9 +118,11 @@ def _gate_section(gate: Any, where: _Where) -> dict[str, Any]:
             raise where.error("gate", key, f"must be a non-empty string, got {gate[key]!r}")
     if "settings" in gate and not isinstance(gate["settings"], dict):
         raise where.error("gate", "settings", "must be a table ([gate.settings])")
+    if "redact_pii" in gate and not isinstance(gate["redact_pii"], bool):
+        raise where.error("gate", "redact_pii", f"must be true or false, got {gate['redact_pii']!r}")
     return {"confidence": float(confidence), "resamples": resamples, "baseline": gate.get("baseline"),
             "production_template_sha256": gate.get("production_template_sha256"),
-            "settings": dict(gate.get("settings", {}))}
+            "settings": dict(gate.get("settings", {})), "redact_pii": gate.get("redact_pii", False)}
 
 
 def _suites_section(suites: Any, where: _Where) -> dict[str, bool]:
@@ -172,11 +175,17 @@ def load_policy(path: str | Path) -> Policy:
     if not path.is_file():
         raise PolicyError(f"{path}: policy file not found (pass --policy FILE, or create suites/gate.toml)")
     raw = path.read_bytes()
-    text = raw.decode("utf-8", errors="replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError(f"{path}:{line}: invalid UTF-8 at byte {exc.start}; save the policy as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: invalid TOML: nested too deeply") from None
     where = _Where(path, _Lines(text))
     known = {"gate", "suites", "rules"}
     for key in data:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.fingerprint import file_sha256
 from harness.models import weights_fingerprint
 from harness.store import Store, insert_rows, now
 
@@ -45,19 +47,42 @@ def resolve_alias(store: Store, alias: str) -> Holder | None:
     return stack[-1] if stack else None
 
 
+def verify_evidence_files(run_id: str, policy_path: str | None, policy_sha: str | None, data_sha: str | None) -> None:
+    """Refuse when the policy or an eval data file recorded in the decision has changed since.
+
+    A file that no longer exists is not an error: CI workspaces are routinely cleaned between the gate and the
+    promotion, and the decision keeps its sha256 for audit. A file that exists with other bytes means the
+    approval was earned against different rules or different data.
+    """
+    files: dict[str, str] = {}
+    if policy_path and policy_sha:
+        files[policy_path] = policy_sha
+    if data_sha:
+        files.update(json.loads(data_sha))
+    for name, recorded in files.items():
+        if Path(name).is_file() and file_sha256(name) != recorded:
+            raise HarnessError(
+                f"{name}: changed since run '{run_id}' was decided (sha256 {recorded[:12]}, now "
+                f"{file_sha256(name)[:12]}); gate the candidate again with the current file"
+            )
+
+
 def promote(store: Store, run_id: str, alias: str = "production") -> Holder:
     """Point ``alias`` at the candidate of a PROMOTE run whose weights still match what was gated."""
     with store.write() as con:
         row = con.execute(
-            "SELECT d.decision, r.candidate_id, r.candidate_path, d.candidate_fingerprint FROM decisions d "
-            "JOIN runs r ON r.id = d.run_id WHERE d.run_id = ?",
+            "SELECT d.decision, r.candidate_id, r.candidate_path, d.candidate_fingerprint, r.status, r.policy_path, "
+            "d.policy_sha256, d.data_sha256 FROM decisions d JOIN runs r ON r.id = d.run_id WHERE d.run_id = ?",
             [run_id],
         ).fetchone()
         if row is None:
             raise HarnessError(f"run '{run_id}': no decision recorded (see `tunegate history`)")
-        decision, candidate_id, path, gated_fingerprint = row
+        decision, candidate_id, path, gated_fingerprint, status, policy_path, policy_sha, data_sha = row
         if decision != "PROMOTE":
             raise HarnessError(f"run '{run_id}' was {decision}; only a PROMOTE decision can be promoted")
+        if status != "finished":
+            raise HarnessError(f"run '{run_id}' is '{status}', not 'finished'; gate the candidate again")
+        verify_evidence_files(run_id, policy_path, policy_sha, data_sha)
         if not Path(path).exists():
             raise HarnessError(f"{path}: candidate directory of run '{run_id}' no longer exists")
         current = weights_fingerprint(path, verify=True)  # every byte again, never a cached hash

@@ -77,8 +77,8 @@ class SpecError(ValueError):
 
 def _number(spec: dict[str, Any], key: str) -> float:
     value = spec[key]
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
-        raise SpecError(key, f"'{key}' must be a number, got {value!r}")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise SpecError(key, f"'{key}' must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -139,6 +139,10 @@ class Rule:
         status = ev.suite_status.get(self.suite)
         if status is None:
             return self.verdict(UNDECIDED, f"suite '{self.suite}' did not run (deselected, skipped or missing)")
+        if status == "deselected":
+            return self.verdict(
+                UNDECIDED, f"suite '{self.suite}' did not run completely (tests deselected by -k, -m or --lf)"
+            )
         if status != "passed":
             return self.verdict(UNDECIDED, f"suite '{self.suite}' {status}; its metrics cannot be trusted")
         return self.check(ev)

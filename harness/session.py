@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.cache import GenerationCache, ModelKey, tokenizer_identity
 from harness.errors import HarnessError
+from harness.faults import fault_point
 from harness.fingerprint import file_sha256
 from harness.gate import Decision, decide, score_aggregates
 from harness.generate import DecodingParams, Generation, generate
@@ -21,12 +22,15 @@ from harness.manifest import load_manifest
 from harness.models import (
     LoadedModel,
     candidate_base,
+    check_candidate,
     load_model,
     load_tokenizer,
     reference_fingerprint,
     weights_fingerprint,
 )
 from harness.policy import Policy, load_policy
+from harness.recovery import reap_stale_runs
+from harness.redact import redact_text
 from harness.registry import resolve_alias
 from harness.rules import Evidence
 from harness.store import Store, insert_rows, now
@@ -79,9 +83,11 @@ class GateSession:
         if not options.candidate.is_dir():
             raise HarnessError(f"--candidate {options.candidate}: not a directory")
         self.manifest = load_manifest(options.candidate)
+        check_candidate(options.candidate, options.trust_remote_code)
         self.candidate_fingerprint = weights_fingerprint(options.candidate)
         self.baseline_ref = self._resolve_baseline()
         self.decision: Decision | None = None
+        self.aborted = False
 
     def _resolve_baseline(self) -> str:
         ref = self.options.baseline or self.policy.baseline
@@ -113,6 +119,7 @@ class GateSession:
         candidate_id = manifest.id if manifest else f"external-{self.candidate_fingerprint[:12]}"
         self.candidate_id = candidate_id
         with self.store.write() as con:
+            self.reaped = reap_stale_runs(con)
             # fetchall, not fetchone: an unfinished result blocks the Arrow insert below (re-gating a candidate)
             exists = con.execute("SELECT 1 FROM candidates WHERE id = ?", [candidate_id]).fetchall()
             if not exists:
@@ -127,10 +134,11 @@ class GateSession:
                 "id": self.run_id, "started_at": now(), "heartbeat_at": now(), "status": "running",
                 "candidate_id": candidate_id, "candidate_path": str(self.options.candidate.resolve()),
                 "candidate_fingerprint": self.candidate_fingerprint, "baseline_ref": self.baseline_ref,
-                "policy_path": str(self.options.policy), "policy_sha256": self.policy.sha256,
+                "policy_path": str(self.options.policy.resolve()), "policy_sha256": self.policy.sha256,
                 "git_sha": _git_sha(), "harness_version": self.version, "pid": os.getpid(),
                 "host": socket.gethostname(), "argv": " ".join(sys.argv),
             }])
+        fault_point("start")
 
     def model(self, role: str) -> LoadedModel:
         """The candidate or baseline, loaded once per session."""
@@ -191,7 +199,7 @@ class GateSession:
 
     def use_data(self, path: str | Path) -> None:
         """Note an eval data file; its sha256 goes into the decision for tamper evidence."""
-        self.data_files[str(path)] = file_sha256(path)
+        self.data_files[str(Path(path).resolve())] = file_sha256(path)
 
     # -- recording -------------------------------------------------------------------------------------------
     def record_metric(
@@ -217,10 +225,12 @@ class GateSession:
             scores[example_id] = float(row["score"])
             if row.get("category") is not None:
                 cats[example_id] = str(row["category"])
+            text = {k: row.get(k) for k in ("prompt", "output", "reference")}
+            if self.policy.redact_pii:
+                text = {k: redact_text(v) if isinstance(v, str) else v for k, v in text.items()}
             self._pending["samples"].append({
                 "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "example_id": example_id,
-                "category": row.get("category"), "prompt": row.get("prompt"), "output": row.get("output"),
-                "reference": row.get("reference"), "score": float(row["score"]), "latency_ms": row.get("latency_ms"),
+                "category": row.get("category"), **text, "score": float(row["score"]), "latency_ms": row.get("latency_ms"),
             })
 
     def flush(self, outcomes: list[dict[str, Any]] | None = None) -> None:
@@ -232,10 +242,13 @@ class GateSession:
             insert_rows(con, "samples", samples)
             insert_rows(con, "suite_outcomes", [dict(o, run_id=self.run_id) for o in outcomes or []])
             con.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", [now(), self.run_id])
+            fault_point("flush")
+        fault_point("after_flush")
 
     def finish(self, suite_status: dict[str, str]) -> Decision:
         """Decide, then store the decision, every verdict and the run's end in one transaction."""
         self.evidence.suite_status = suite_status
+        self._recheck_weights()
         decision = decide(self.policy, self.evidence, self.errors)
         self.decision = decision
         verdict_rows = [{
@@ -258,10 +271,28 @@ class GateSession:
                 "WHERE id = ?",
                 [now(), now(), getattr(self, "baseline_fingerprint", None), self.run_id],
             )
+            fault_point("decision")
+        fault_point("after_decision")
         return decision
 
+    def _recheck_weights(self) -> None:
+        """Weights swapped while the suites ran make the evidence worthless: record it as a session fault."""
+        try:
+            current = weights_fingerprint(self.options.candidate)
+        except (HarnessError, OSError) as exc:
+            current = f"unreadable ({exc})"
+        if current != self.candidate_fingerprint:
+            self.errors.append(
+                f"--candidate {self.options.candidate}: weights changed during the run "
+                f"(started {self.candidate_fingerprint[:12]}, now {current[:12]}); gate it again"
+            )
+
     def abort(self, reason: str) -> None:
-        """Mark the run aborted (no decision is ever written for it)."""
-        with self.store.write() as con:
-            con.execute("UPDATE runs SET status = 'aborted', finished_at = ? WHERE id = ?", [now(), self.run_id])
+        """Mark the run aborted (no decision is ever written for it); a finished run stays finished."""
+        self.aborted = True
         self.errors.append(reason)
+        with self.store.write() as con:
+            con.execute(
+                "UPDATE runs SET status = 'aborted', finished_at = ? WHERE id = ? AND status = 'running'",
+                [now(), self.run_id],
+            )

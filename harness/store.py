@@ -137,9 +137,14 @@ def db_path(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("TUNEGATE_DB") or DEFAULT_DB)
 
 
+LOCK_MESSAGES = ("could not set lock on file", "conflicting lock is held", "being used by another process")
+
+
 def _is_lock_error(exc: Exception) -> bool:
+    """DuckDB's own wording for a file another process holds (not any message that merely mentions 'lock':
+    the file's path is part of the message and may well contain it)."""
     text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "being used by another" in text
+    return any(phrase in text for phrase in LOCK_MESSAGES)
 
 
 def _connect(path: Path, read_only: bool, timeout: float) -> Any:
@@ -151,7 +156,9 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if not _is_lock_error(exc) or time.monotonic() > deadline:
+            if not _is_lock_error(exc):
+                raise StoreError(f"{path}: cannot open results database ({exc})") from None
+            if time.monotonic() > deadline:
                 raise StoreError(
                     f"{path}: cannot open results database ({exc}); another process may hold it — "
                     f"retry, or raise TUNEGATE_LOCK_TIMEOUT (now {timeout:.0f}s)"

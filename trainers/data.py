@@ -22,7 +22,7 @@ def validate_chat(path: str | Path, line: int, row: dict[str, Any]) -> dict[str,
         if not isinstance(message, dict):
             raise DataError(path, line, f"messages[{i}] is not an object")
         role, content = message.get("role"), message.get("content")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise DataError(path, line, f"messages[{i}].role = {role!r}", f"use one of {sorted(ROLES)}")
         if not isinstance(content, str) or not content.strip():
             raise DataError(path, line, f"messages[{i}].content is empty or not a string")
