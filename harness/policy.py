@@ -95,8 +95,10 @@ class _Where:
     def error(self, section: str, key: str | None, message: str) -> PolicyError:
         line = self.lines.line(section, key)
         where = f"{self.path}:{line}" if line else str(self.path)
-        label = f"[{section}]" if not section.startswith("rules[") else section
-        if key:
+        label = section if section.startswith("rules[") else f"[{section}]" if section else ""
+        if key and not section:
+            label = key
+        elif key:
             label += f".{key}" if section.startswith("rules[") else f" {key}"
         return PolicyError(f"{where}: {label}: {message}")
 
@@ -153,7 +155,7 @@ def _rules_section(rules: Any, where: _Where) -> list[Rule]:
         if not isinstance(spec, dict):
             raise where.error(section, None, "must be a table ([[rules]])")
         kind = spec.get("kind")
-        if kind not in RULE_KINDS:
+        if not isinstance(kind, str) or kind not in RULE_KINDS:
             raise where.error(section, "kind" if "kind" in spec else None,
                               f"kind = {kind!r}; expected one of {sorted(RULE_KINDS)}")
         try:

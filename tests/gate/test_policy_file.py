@@ -57,7 +57,7 @@ def test_default_policy_parses_and_has_a_sha():
     ("required = false", "required = 'no'", r"gate.toml:6: \[suites.safety\] required: must be true or false"),
     ("required = false", "needed = false", r"gate.toml:6: \[suites.safety\] needed: unknown key"),
     ('kind = "floor"', 'kind = "flor"', r"gate.toml:11: rules\[0\].kind: kind = 'flor'"),
-    ('min = 0.5', 'min = "high"', r"gate.toml:12: rules\[0\].min: \(floor\) 'min' must be a number"),
+    ('min = 0.5', 'min = "high"', r"gate.toml:12: rules\[0\].min: \(floor\) 'min' must be a finite number"),
     ('min = 0.5', 'mn = 0.5', r"gate.toml:12: rules\[0\].mn: \(floor\) unknown key 'mn'"),
     ('min = 0.5', '', r"gate.toml:8: rules\[0\]: \(floor\) missing 'min'"),
     ('metric = "latency.p95_ms"', 'metric = "p95"', r"gate.toml:15: rules\[1\].metric: \(ratio\) 'metric' must be 'suite.metric'"),

@@ -42,7 +42,8 @@ def test_four_concurrent_gate_runs_all_decide_and_lose_nothing(project):
     assert query(db, "SELECT decision, count(*) FROM decisions GROUP BY 1") == [("PROMOTE", 4)]
     per_run = query(db, "SELECT run_id, count(*) FROM samples WHERE suite = 'cheap' GROUP BY 1")
     assert len(per_run) == 4 and all(n == 3 * 2 * 10 for _, n in per_run)  # 3 tests x 2 roles x 10 examples
-    assert query(db, "SELECT count(*) FROM metrics WHERE suite = 'cheap'") == [(4 * 3 * 2,)]
+    # per run: 3 tests x 2 roles x (the recorded count metric + the stored mean of the per-example scores)
+    assert query(db, "SELECT count(*) FROM metrics WHERE suite = 'cheap'") == [(4 * 3 * 2 * 2,)]
     assert query(db, "SELECT count(*) FROM suite_outcomes") == [(4 * 3,)]
     assert query(db, "SELECT count(*) FROM candidates") == [(1,)]  # the same candidate, registered once
 

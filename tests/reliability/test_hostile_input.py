@@ -154,15 +154,15 @@ def test_jsonl_regressions(tmp_path, content, fault):
 
 
 @pytest.mark.parametrize("body, fault", [
-    ('gate = 5\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "'gate' must be a table"),
-    ('[gate]\nresamples = "many"\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "resamples must be a int"),
-    ('[gate]\nresamples = 5\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "resamples must be between"),
-    ('suites = [1]\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "'suites' must be a table"),
-    ('rules = 3\n', "'rules' must be an array"),
+    ('gate = 5\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "gate: must be a table"),
+    ('[gate]\nresamples = "many"\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "resamples: must be an integer"),
+    ('[gate]\nresamples = 5\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "resamples: must be an integer in [100, 1000000], got 5"),
+    ('suites = [1]\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "suites: must be tables"),
+    ('rules = 3\n', "rules: must be an array"),
     ('[[rules]]\nkind=["floor"]\nmetric="t.m"\nmin=1\n', "kind"),
     ('[[rules]]\nkind="floor"\nmetric="t.m"\nmin=nan\n', "finite"),
     ('[[rules]]\nkind="superiority"\nmetric="t.m"\nmargin=true\n', "margin"),
-    ('[gate]\nredact_pii = "yes"\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "redact_pii must be a bool"),
+    ('[gate]\nredact_pii = "yes"\n[[rules]]\nkind="floor"\nmetric="t.m"\nmin=1\n', "redact_pii: must be true or false"),
 ])
 def test_policy_regressions(tmp_path, body, fault):
     path = tmp_path / "gate.toml"
