@@ -3,6 +3,7 @@ so each suite's signal is deterministic: a refuser, a complier, a model with a d
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -117,11 +118,18 @@ def only_rules(path: Path, suite: str) -> Path:
 def gate(pytester: pytest.Pytester, target: str, candidate: Path, db: Path, *extra: str):
     """Run one suite module (or all of suites/) through the plugin in a subprocess (one torch thread: tiny
     models gain nothing from more, and threads fighting over shared cores cost ten-fold)."""
-    pytester.monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return pytester.runpytest_subprocess(
-        str(SUITES / target) if target else str(SUITES), "--candidate", str(candidate), "--results-db", str(db),
-        "-p", "no:cacheprovider", *extra,
-    )
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        return pytester.runpytest_subprocess(
+            str(SUITES / target) if target else str(SUITES), "--candidate", str(candidate), "--results-db", str(db),
+            "-p", "no:cacheprovider", *extra,
+        )
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
 
 
 def copy_model(src: Path, dst: Path) -> Path:
