@@ -50,7 +50,7 @@ def file_texts(path: str | Path) -> list[tuple[str, str]]:
 
 
 def min_k_prob(
-    model: Any, tokenizer: Any, texts: Iterable[str], k: float = 0.2, max_tokens: int = 256, batch_size: int = 16,
+    model: Any, tokenizer: Any, texts: Iterable[str], k: float = 0.2, max_tokens: int = 128, batch_size: int = 16,
 ) -> list[float]:
     """Min-K% Prob of each text under ``model`` (higher = more familiar), batched with right padding."""
     import torch

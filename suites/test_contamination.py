@@ -25,7 +25,7 @@ from harness.overlap import find_overlap
 
 pytestmark = pytest.mark.suite("contamination")
 DATA = Path(__file__).parent / "data"
-MINK_ITEMS_PER_SET = 16
+MINK_ITEMS_PER_SET = 12
 
 
 def eval_files(tunegate) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -55,10 +56,18 @@ def run_gate(pytester: pytest.Pytester, candidate: Path, task_data: Path, db: Pa
     rightly rejects; tests/suites/ covers each suite's own rules)."""
     policy = pytester.path / "task_only.toml"
     policy.write_text(TASK_ONLY_POLICY, encoding="utf-8")
-    return pytester.runpytest_subprocess(
-        str(target), "--candidate", str(candidate), "--task-data", str(task_data), "--results-db", str(db),
-        "--policy", str(policy), "-p", "no:cacheprovider", *extra,
-    )
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"  # tiny models: threads fighting over shared cores cost far more than they give
+    try:
+        return pytester.runpytest_subprocess(
+            str(target), "--candidate", str(candidate), "--task-data", str(task_data), "--results-db", str(db),
+            "--policy", str(policy), "-p", "no:cacheprovider", *extra,
+        )
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
 
 
 def test_better_candidate_is_promoted_and_stored(pytester, lora_candidate, tmp_path):
