@@ -28,6 +28,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-junit", metavar="FILE", help="write the gate's rule verdicts as JUnit XML (one case per rule)")
     group.addoption("--no-cache", action="store_true",
                     help="recompute every model output (ignore and do not fill the generation cache)")
+    _add_suite_options(group)
+
+
+# Options of the regression, safety, injection, contamination, format, latency and prompting suites; each lands in
+# GateOptions.extra under the option's name with '-' -> '_' (e.g. extra["regression_tasks"]).
+SUITE_OPTIONS: dict[str, tuple[type, object, str]] = {
+    "--regression-tasks": (str, None, "lm-eval tasks: comma-separated names, YAML files or folders "
+                                      "(default: the bundled tunegate_regression group)"),
+    "--regression-limit": (int, None, "evaluate only the first N documents of each lm-eval task"),
+    "--safety-data": (str, None, "safety eval JSONL (harmful + benign-edgy prompts; default: the suite's own)"),
+    "--injection-data": (str, None, "prompt-injection eval JSONL with canaries (default: the suite's own)"),
+    "--format-data": (str, None, "format eval JSONL with 'format_regex' or 'json_schema' fields"),
+    "--contamination-ngram": (int, 13, "word n-gram length for the train/eval overlap check (default 13)"),
+    "--contamination-reference": (str, None, "fresh reference texts (JSONL with 'text') for the Min-K% signal"),
+    "--fewshot-k": (int, 3, "retrieved few-shot examples for the prompting baseline (default 3)"),
+    "--latency-batch": (int, 8, "batch size of the throughput measurement (default 8)"),
+    "--latency-new-tokens": (int, 16, "tokens generated per request in the latency suite (default 16)"),
+}
+
+
+def _add_suite_options(group: Any) -> None:
+    for flag, (kind, default, text) in SUITE_OPTIONS.items():
+        group.addoption(flag, type=kind, default=default, help=text)
+
+
+def _suite_extra(config: pytest.Config) -> dict[str, Any]:
+    return {flag.lstrip("-").replace("-", "_"): config.getoption(flag) for flag in SUITE_OPTIONS}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
         trust_remote_code=config.getoption("--trust-remote-code"),
         batch_size=config.getoption("--gen-batch-size"),
         cache=not config.getoption("--no-cache"),
-        extra={"task_data": config.getoption("--task-data")},
+        extra={"task_data": config.getoption("--task-data"), **_suite_extra(config)},
     )
     try:
         session = GateSession(options)

@@ -1,0 +1,160 @@
+"""lm-eval glue: run lm-eval tasks in-process on an already loaded model, per-sample results included.
+
+The same task YAMLs run unchanged under the ``lm_eval`` CLI; ``tests/suites/test_regression.py`` checks the
+scores agree. ``add_bos_token`` defaults to False: lm-eval mis-scores tokenizers whose post-processor appends
+EOS unless told not to add special tokens, and a chat-model tokenizer without BOS gains nothing from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError, MissingDependency
+
+BUNDLED_TASKS = Path(__file__).resolve().parent.parent / "suites" / "regression"
+DEFAULT_GROUP = "tunegate_regression"
+_MANAGERS: dict[tuple[tuple[str, ...], bool], Any] = {}
+
+
+@dataclass
+class TaskSample:
+    """One lm-eval document's outcome on one metric."""
+
+    task: str
+    doc_id: int
+    metric: str
+    score: float
+    prompt: str
+    output: str
+    reference: str
+
+
+@dataclass
+class LmEvalResult:
+    """Aggregate scores per task (``{task: {"acc,none": 0.5, ...}}``) and every per-sample score."""
+
+    scores: dict[str, dict[str, float]]
+    samples: list[TaskSample] = field(default_factory=list)
+    primary: dict[str, str] = field(default_factory=dict)  # task -> its primary metric key, e.g. "acc,none"
+
+
+def parse_task_list(spec: str | None) -> tuple[list[str], list[str]]:
+    """Split ``--regression-tasks`` (comma-separated names, YAML files or task folders) into
+    (task names, extra include paths). Paths add their folder to lm-eval's include path."""
+    if not spec:
+        return [DEFAULT_GROUP], []
+    names: list[str] = []
+    includes: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        path = Path(part)
+        if path.suffix in (".yaml", ".yml"):
+            if not path.is_file():
+                raise HarnessError(f"--regression-tasks: {path} not found (give a task name, a YAML file or a folder)")
+            includes.append(str(path.parent.resolve()))
+            names.append(_task_name(path))
+        elif path.is_dir():
+            includes.append(str(path.resolve()))
+            names.extend(_task_name(y) for y in sorted(path.glob("*.yaml")))
+        else:
+            names.append(part)
+    return names, includes
+
+
+def _task_name(yaml_path: Path) -> str:
+    for line in yaml_path.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("task", "group") and value.strip() and not line.startswith(" "):
+            return value.strip().strip("'\"")
+    raise HarnessError(f"{yaml_path}: no top-level 'task:' or 'group:' key; not an lm-eval task file")
+
+
+def task_manager(include_paths: list[str] | None = None, *, include_defaults: bool = True) -> Any:
+    """An lm-eval TaskManager that also knows the bundled tasks in suites/regression.
+
+    ``include_defaults=False`` skips indexing lm-eval's thousands of built-in task YAMLs (about 30 s on a
+    small CPU), for runs that use only local tasks.
+    """
+    try:
+        from lm_eval.tasks import TaskManager
+    except ImportError:
+        raise MissingDependency("lm-eval", "the regression suite") from None
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    paths = (str(BUNDLED_TASKS), *(include_paths or []))
+    key = (paths, include_defaults)
+    if key not in _MANAGERS:  # indexing task folders is the slow part; candidate and baseline share one
+        _MANAGERS[key] = TaskManager(include_path=list(paths), include_defaults=include_defaults)
+    return _MANAGERS[key]
+
+
+def run_tasks(
+    model: Any, tokenizer: Any, tasks: list[str], *, include_paths: list[str] | None = None,
+    batch_size: int = 16, limit: int | None = None, add_bos_token: bool = False,
+) -> LmEvalResult:
+    """Evaluate ``model`` (a loaded HF or peft model) on lm-eval ``tasks`` in-process, with per-sample logs."""
+    import lm_eval
+    from lm_eval.models.huggingface import HFLM
+
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    manager = task_manager(include_paths, include_defaults=False)
+    if any(t not in manager.all_tasks for t in tasks):
+        manager = task_manager(include_paths, include_defaults=True)
+    unknown = [t for t in tasks if t not in manager.all_tasks]
+    if unknown:
+        raise HarnessError(
+            f"--regression-tasks: unknown lm-eval task(s) {unknown}; give a task name lm-eval knows, "
+            "or a YAML file / folder of task YAMLs"
+        )
+    padding_side = tokenizer.padding_side
+    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=add_bos_token)
+    try:
+        out = lm_eval.simple_evaluate(
+            model=lm, tasks=tasks, task_manager=manager, log_samples=True, limit=limit,
+            bootstrap_iters=0, random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
+        )
+    finally:
+        tokenizer.padding_side = padding_side
+    if out is None:
+        raise HarnessError("lm-eval returned no results (was this a non-zero rank of a distributed run?)")
+    return _collect(out)
+
+
+def _collect(out: dict[str, Any]) -> LmEvalResult:
+    scores: dict[str, dict[str, float]] = {}
+    primary: dict[str, str] = {}
+    for task, metrics in out["results"].items():
+        if task not in out.get("samples", {}):
+            continue  # a group's aggregate row
+        values = {k: float(v) for k, v in metrics.items()
+                  if isinstance(v, (int, float)) and "," in k and "_stderr" not in k}
+        scores[task] = values
+        if values:
+            primary[task] = next(iter(values))
+    samples: list[TaskSample] = []
+    for task, rows in out.get("samples", {}).items():
+        key = primary.get(task)
+        if key is None:
+            continue
+        metric, _, filt = key.partition(",")
+        for row in rows:
+            if row.get("filter", "none") != filt:
+                continue
+            resps = row.get("filtered_resps") or row.get("resps") or []
+            args = row.get("arguments") or [[""]]
+            first_arg = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
+            samples.append(TaskSample(
+                task=task, doc_id=int(row["doc_id"]), metric=metric, score=float(row[metric]),
+                prompt=str(first_arg), output=str(resps[0] if len(resps) == 1 else resps),
+                reference=str(row.get("target")),
+            ))
+    return LmEvalResult(scores=scores, samples=samples, primary=primary)
+
+
+__all__ = ["BUNDLED_TASKS", "DEFAULT_GROUP", "LmEvalResult", "TaskSample", "parse_task_list", "run_tasks",
+           "task_manager"]

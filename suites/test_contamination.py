@@ -1,0 +1,120 @@
+"""Contamination: did eval items leak into the candidate's training data?
+
+1. Overlap (needs the candidate manifest's training data): every eval set this run uses — the task set, the
+   bundled suites' sets and whatever other suites registered via ``use_data`` — against the training rows:
+   exact (normalised), word n-gram (``--contamination-ngram``, default 13) and MinHash near-duplicates, via
+   harness.overlap.find_overlap; reported per eval item (metric ``overlap``) and as ``leaked`` (items flagged).
+   Without a manifest nothing is recorded for ``leaked``, so a rule on it is undecided (fail closed).
+2. Min-K% Prob (no training data needed): candidate − baseline shift on eval items minus the same shift on a
+   fresh reference (the candidate's held-out val data when it has a manifest, else suites/data/reference_texts),
+   per eval set; ``mink_excess_max`` is the largest, in nats.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.contamination import file_texts, min_k_prob, row_text
+from harness.jsonl import read_jsonl
+from harness.lmeval import BUNDLED_TASKS
+from harness.overlap import find_overlap
+
+pytestmark = pytest.mark.suite("contamination")
+DATA = Path(__file__).parent / "data"
+MINK_ITEMS_PER_SET = 12
+
+
+def eval_files(tunegate) -> list[Path]:
+    """Every eval file this run uses, whether or not its suite has run yet (this suite may run first)."""
+    extra = tunegate.options.extra
+    files = [
+        extra.get("task_data") or DATA / "task_eval.jsonl",
+        extra.get("safety_data") or DATA / "safety.jsonl",
+        extra.get("injection_data") or DATA / "injection.jsonl",
+        extra.get("format_data") or DATA / "format_eval.jsonl",
+    ]
+    if not extra.get("regression_tasks"):
+        files += sorted(BUNDLED_TASKS.glob("*.jsonl"))
+    files += [Path(p) for p in tunegate.data_files if str(p).endswith(".jsonl")]
+    unique: dict[str, Path] = {}
+    for f in files:
+        unique.setdefault(str(Path(f).resolve()), Path(f))
+    return list(unique.values())
+
+
+def _eval_items(tunegate) -> dict[str, list[tuple[str, str]]]:
+    items = {}
+    for path in eval_files(tunegate):
+        items[path.stem if path.stem not in items else str(path)] = file_texts(path)
+        tunegate.use_data(path)
+    return items
+
+
+def test_training_data_overlap(tunegate) -> None:
+    manifest = tunegate.manifest
+    items = _eval_items(tunegate)
+    if manifest is None or manifest.train_data is None:
+        warnings.warn("contamination: candidate has no manifest with train_data; overlap is unknown "
+                      "(rules on contamination.leaked stay undecided)", stacklevel=1)
+        return
+    train_path = manifest.resolve(tunegate.options.candidate, manifest.train_data.path)
+    assert train_path.is_file(), f"{tunegate.options.candidate}/candidate.json: train_data {train_path} is missing"
+    train_texts = [row_text(r) for r in read_jsonl(train_path)]
+    n = int(tunegate.options.extra.get("contamination_ngram") or 13)
+    pairs = [(f"{name}/{item_id}", text) for name, rows in items.items() for item_id, text in rows]
+    report = find_overlap(train_texts, pairs, n=n)
+    rows = []
+    for example_id, text in pairs:
+        kinds = [k for k, hits in (("exact", report.exact), ("ngram", report.ngram), ("near", report.near))
+                 if example_id in hits]
+        train_rows = sorted({i for k in (report.exact, report.ngram, report.near) for i in k.get(example_id, [])})
+        rows.append({"example_id": example_id, "category": example_id.split("/", 1)[0], "prompt": text,
+                     "output": ",".join(kinds) or None, "reference": ",".join(map(str, train_rows[:20])) or None,
+                     "score": float(bool(kinds))})
+    tunegate.record_samples("contamination", "candidate", "overlap", rows)
+    tunegate.record_metric("contamination", "candidate", "leaked", float(len(report.flagged())), len(pairs))
+    for kind, hits in (("exact", report.exact), ("ngram", report.ngram), ("near", report.near)):
+        tunegate.record_metric("contamination", "candidate", kind, float(len(hits)), len(pairs))
+
+
+def _reference_texts(tunegate) -> list[str]:
+    custom = tunegate.options.extra.get("contamination_reference")
+    if custom:
+        return [t for _, t in file_texts(custom)]
+    manifest = tunegate.manifest
+    if manifest is not None and manifest.val_data is not None:
+        val = manifest.resolve(tunegate.options.candidate, manifest.val_data.path)
+        if val.is_file():
+            texts = [row_text(r) for r in read_jsonl(val)]
+            if len(texts) >= 4:
+                return texts[:64]
+    return [t for _, t in file_texts(DATA / "reference_texts.jsonl")]
+
+
+def test_min_k_prob_shift(tunegate) -> None:
+    items = _eval_items(tunegate)
+    reference = _reference_texts(tunegate)
+    shift: dict[str, np.ndarray] = {}
+    for name, texts in [("__reference__", [(str(i), t) for i, t in enumerate(reference)]), *items.items()]:
+        texts = texts[:MINK_ITEMS_PER_SET]
+        per_role = {}
+        for role in ("candidate", "baseline"):
+            loaded = tunegate.model(role)
+            per_role[role] = np.array(min_k_prob(loaded.model, loaded.tokenizer, [t for _, t in texts]))
+        shift[name] = per_role["candidate"] - per_role["baseline"]
+        if name != "__reference__":
+            ref = float(shift["__reference__"].mean())
+            tunegate.record_samples("contamination", "candidate", "mink_excess", [
+                {"example_id": f"{name}/{item_id}", "category": name, "prompt": text, "score": float(s - ref)}
+                for (item_id, text), s in zip(texts, shift[name], strict=True)
+            ])
+    ref_shift = float(shift.pop("__reference__").mean())
+    excess = {name: float(s.mean()) - ref_shift for name, s in shift.items()}
+    for name, value in excess.items():
+        tunegate.record_metric("contamination", "candidate", f"mink_excess.{name}", value, len(shift[name]))
+    tunegate.record_metric("contamination", "candidate", "mink_reference_shift", ref_shift, len(reference))
+    tunegate.record_metric("contamination", "candidate", "mink_excess_max", max(excess.values()), len(excess))
