@@ -40,11 +40,11 @@ def recipes(fast: bool) -> list[Recipe]:
     """Candidate A: a sensible LoRA with early stopping. Candidate B: the same data and adapter, over-trained."""
     common = {"method": "lora", "r": 16, "target_modules": "all-linear", "batch_size": 16, "packing": False,
               "max_length": 128, "seed": 0}
-    a = {**common, "learning_rate": 2e-3, "epochs": 3 if fast else 6, "early_stopping_patience": 2}
-    b = {**common, "learning_rate": 3e-2, "epochs": 8 if fast else 30, "early_stopping_patience": None,
+    a = {**common, "learning_rate": 1e-2, "epochs": 2 if fast else 6, "early_stopping_patience": 2}
+    b = {**common, "learning_rate": 5e-2, "epochs": 3 if fast else 12, "early_stopping_patience": None,
          "lr_scheduler": "constant", "dropout": 0.0}
-    return [Recipe("A", "sensible LoRA: lr 2e-3, early stopping on validation loss", a),
-            Recipe("B", "over-trained: lr 3e-2 constant, many epochs, no early stopping, no dropout", b)]
+    return [Recipe("A", f"LoRA, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
+            Recipe("B", f"over-trained: lr {b['learning_rate']:g} constant, {b['epochs']} epochs, no early stopping", b)]
 
 
 def locate_base(explicit: Path | None = None) -> Path:
@@ -221,12 +221,12 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.rule("6. promote: tunegate promote RUN --alias production")
     store = Store(db)
     for name, run_id in runs.items():
-        _, rows = run_readonly(f"SELECT decision FROM decisions WHERE run_id = '{run_id}'", db)
-        if rows[0][0] != "PROMOTE":
-            out.print(f"candidate {name}: {rows[0][0]} — not promotable (promote refuses it)")
+        try:
+            holder = promote(store, run_id, "production")
+        except HarnessError as exc:
+            out.print(f"candidate {name}: refused — {exc}", markup=False)
             continue
-        holder = promote(store, run_id, "production")
-        out.print(f"candidate {name}: production -> {holder.candidate_id}")
+        out.print(f"candidate {name}: production -> {holder.candidate_id}", markup=False)
 
     out.rule("7. history: tunegate sql (read-only)")
     query = ("SELECT d.candidate_id, d.decision, s.role, round(avg(s.score), 3) AS normalised_match, count(*) AS n "
