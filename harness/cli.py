@@ -153,11 +153,12 @@ def demo(
     fast: Annotated[bool, typer.Option(help="fewer steps (for tests)")] = False,
     keep: Annotated[Path | None, typer.Option(help="keep the demo's files in DIR")] = None,
     device: Annotated[str, typer.Option(help="torch device")] = "cpu",
+    base: Annotated[Path | None, typer.Option(help="base model dir (default: the shipped examples/base)")] = None,
 ) -> None:
     """Run the whole product offline on the embedded default: prepare, train, gate, promote, query."""
     from harness.demo import run_demo
 
-    run_demo(fast=fast, keep=keep, device=device)
+    run_demo(fast=fast, keep=keep, device=device, base=base)
 
 
 data_app = typer.Typer(help="Prepare training data: validate, clean, dedupe, scrub PII, balance, split.",

@@ -1,62 +1,241 @@
-"""`tunegate demo`: the whole product, offline, on the embedded default domain (ICD-10 coding)."""
+"""`tunegate demo`: the whole product, offline, on the embedded default domain (ICD-10-CM coding).
+
+The story, one screen per step: account for the data; train candidate A (a sensible LoRA) and candidate B (the
+same data over-trained: high learning rate, many epochs, no early stopping); gate both against the shipped base
+model with ``pytest suites/``; promote what the gate approved to ``production``; ask the history in SQL.
+Nothing is scripted to come out one way: every number comes from the models and the stored gate runs.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.console import console, table
+from harness.errors import HarnessError
 from harness.jsonl import write_jsonl
 
-SUITES = Path(__file__).resolve().parent.parent / "suites"
+REPO = Path(__file__).resolve().parent.parent
+SUITES = REPO / "suites"
+BASE_ENV = "TUNEGATE_DEMO_BASE"
 
 
-def _gate(candidate: Path, db: Path, task_data: Path, device: str) -> int:
-    cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(candidate), "--results-db", str(db),
-           "--task-data", str(task_data), "--tunegate-device", device, "-q", "-p", "no:cacheprovider"]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    return subprocess.run(cmd, env=env, check=False).returncode
+@dataclass(frozen=True)
+class Recipe:
+    """One demo candidate's training recipe (fields of trainers.TrainConfig)."""
+
+    name: str
+    story: str
+    settings: dict[str, Any]
 
 
-def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu") -> None:
-    """Build a base model, train a LoRA candidate, gate it against the base, show the stored results."""
-    from harness.demo_data import corpus, eval_rows, training_rows
-    from harness.sqlquery import run_readonly
-    from harness.testing import build_tiny_model
+def recipes(fast: bool) -> list[Recipe]:
+    """Candidate A: a sensible LoRA with early stopping. Candidate B: the same data and adapter, over-trained."""
+    common = {"method": "lora", "r": 16, "target_modules": "all-linear", "batch_size": 16, "packing": False,
+              "max_length": 128, "seed": 0}
+    a = {**common, "learning_rate": 1e-2, "epochs": 2 if fast else 6, "early_stopping_patience": 2}
+    b = {**common, "learning_rate": 5e-2, "epochs": 3 if fast else 12, "early_stopping_patience": None,
+         "lr_scheduler": "constant", "dropout": 0.0}
+    return [Recipe("A", f"LoRA, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
+            Recipe("B", f"over-trained: lr {b['learning_rate']:g} constant, {b['epochs']} epochs, no early stopping", b)]
+
+
+def locate_base(explicit: Path | None = None) -> Path:
+    """The shipped base model: --base, $TUNEGATE_DEMO_BASE, or examples/base/ in the source tree."""
+    path = explicit or (Path(os.environ[BASE_ENV]) if os.environ.get(BASE_ENV) else REPO / "examples" / "base")
+    if not (path / "model.safetensors").is_file():
+        raise HarnessError(
+            f"{path}: no demo base model (model.safetensors) there; run from a source checkout, pass --base DIR, "
+            f"set ${BASE_ENV}, or rebuild it with `python examples/build_base.py --out {path}`")
+    return path
+
+
+@dataclass
+class Accounting:
+    """What happened to every input row on its way to training (the demo's stand-in for `tunegate data prepare`)."""
+
+    rows_in: int = 0
+    exact_duplicates: int = 0
+    eval_overlap: int = 0
+    train: int = 0
+    val: int = 0
+    by_category: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def prepare(rows: list[dict[str, Any]], eval_items: list[dict[str, Any]], out: Path, seed: int = 0) -> Accounting:
+    """Dedupe, drop rows that overlap the eval set, split train/val per category; write train.jsonl and val.jsonl.
+
+    A deliberately small accounting step; once `trainers.prepare` lands the demo should call it instead (same
+    inputs, richer report).
+    """
+    import random
+
+    from harness.overlap import find_overlap, text_sha256
+
+    acc = Accounting(rows_in=len(rows))
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        key = text_sha256(json.dumps(row["messages"], sort_keys=True))
+        if key in seen:
+            acc.exact_duplicates += 1
+            continue
+        seen.add(key)
+        unique.append(row)
+    user = [" ".join(m["content"] for m in r["messages"] if m["role"] == "user") for r in unique]
+    evals = [(str(e["id"]), " ".join(m["content"] for m in e["messages"] if m["role"] == "user")) for e in eval_items]
+    leaked = find_overlap(user, evals).train_rows()
+    acc.eval_overlap = len(leaked)
+    clean = [r for i, r in enumerate(unique) if i not in leaked]
+    by_cat: dict[str, list[dict[str, Any]]] = {}
+    for row in clean:
+        by_cat.setdefault(str(row.get("category", "(none)")), []).append(row)
+    rng = random.Random(seed)
+    train: list[dict[str, Any]] = []
+    val: list[dict[str, Any]] = []
+    for cat, group in sorted(by_cat.items()):
+        rng.shuffle(group)
+        n_val = max(1, round(len(group) * 0.1))
+        val += group[:n_val]
+        train += group[n_val:]
+        acc.by_category[cat] = (len(group) - n_val, n_val)
+    rng.shuffle(train)
+    acc.train, acc.val = len(train), len(val)
+    write_jsonl(out / "train.jsonl", train)
+    write_jsonl(out / "val.jsonl", val)
+    return acc
+
+
+def _gate(candidate: Path, baseline: Path, db: Path, task_data: Path, device: str) -> tuple[int, str]:
+    cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(candidate), "--baseline", str(baseline),
+           "--results-db", str(db), "--task-data", str(task_data), "--tunegate-device", device, "-q",
+           "-p", "no:cacheprovider", "--color=no"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(cmd, env=env, check=False, capture_output=True, text=True, cwd=str(REPO))
+    return done.returncode, done.stdout + done.stderr
+
+
+def _train(recipe: Recipe, base: Path, data: Path, out: Path, device: str) -> Path:
+    import warnings
+
     from trainers import TrainConfig, train
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # B's epochs warning is the point of B; the story says so on screen
+        config = TrainConfig(base=str(base), train=str(data), out=str(out), quiet=True, device=device,
+                             **recipe.settings)
+    return train(config)
+
+
+def _timed(out: Any, label: str, fn: Any, *args: Any) -> Any:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
+                  transient=True) as progress:
+        progress.add_task(label, total=None)
+        return fn(*args)
+
+
+def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", base: Path | None = None) -> Path:
+    """Account for the data, train A and B, gate both against the base, promote, query; return the database path."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    from harness.demo_data import eval_rows, training_rows
+    from harness.manifest import load_manifest
+    from harness.registry import promote
+    from harness.sqlquery import run_readonly
+    from harness.store import Store
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning)
     out = console()
+    began = time.perf_counter()
+    base_dir = locate_base(base)
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="tunegate-demo-"))
     root.mkdir(parents=True, exist_ok=True)
-    began = time.perf_counter()
-    out.rule("1. data")
-    write_jsonl(root / "data" / "train.jsonl", training_rows())
-    write_jsonl(root / "data" / "eval.jsonl", eval_rows())
-    out.print(f"{len(training_rows())} training conversations, {len(eval_rows())} held-out eval items -> {root / 'data'}")
-
-    out.rule("2. base model")
-    base = root / "base"
-    if not (base / "model.safetensors").exists():
-        build_tiny_model(base, corpus(), hidden_size=64, layers=2, vocab_size=600)
-    out.print(f"base model at {base}")
-
-    out.rule("3. train candidate (LoRA)")
-    candidate = root / "candidates" / f"lora-{int(time.time())}"
-    config = TrainConfig(base=str(base), train=str(root / "data" / "train.jsonl"), out=str(candidate), method="lora",
-                         epochs=2 if fast else 8, learning_rate=2e-3, batch_size=8, quiet=True, device=device)
-    train(config)
-    out.print(f"candidate at {candidate}")
-
-    out.rule("4. gate: pytest suites/")
     db = root / "tunegate.duckdb"
-    status = _gate(candidate, db, root / "data" / "eval.jsonl", device)
+    if db.exists():
+        raise HarnessError(f"{db}: a previous demo's database is there; pass an empty --keep DIR")
 
-    out.rule("5. history (tunegate sql)")
-    columns, rows = run_readonly(
-        "SELECT run_id, candidate_id, decision, decided_at FROM latest_decisions", db)
-    out.print(table("latest_decisions", columns, rows))
-    out.print(f"pytest exit status {status}; database {db}; {time.perf_counter() - began:.0f}s")
+    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain)")
+    eval_items = eval_rows()
+    write_jsonl(root / "data" / "eval.jsonl", eval_items)
+    acc = prepare(training_rows(), eval_items, root / "data")
+    out.print(table("data accounting", ["category", "train", "val"],
+                    [[c, t, v] for c, (t, v) in acc.by_category.items()] + [["total", acc.train, acc.val]]))
+    out.print(f"{acc.rows_in} rows in, {acc.exact_duplicates} exact duplicates dropped, {acc.eval_overlap} rows "
+              f"overlapping the eval set dropped; {len(eval_items)} held-out eval items (paraphrases under unseen "
+              f"templates, plus requests to decline) -> {root / 'data'}")
+
+    out.rule("2. base model (shipped: examples/base, built by examples/build_base.py)")
+    build = json.loads((base_dir / "BUILD.json").read_text()) if (base_dir / "BUILD.json").is_file() else {}
+    if build:
+        out.print(f"{base_dir}: Llama, {build.get('params', 0) / 1e6:.1f}M parameters, trained from scratch on "
+                  f"{build.get('corpus_rows')} synthetic general instructions (sha256 {str(build.get('corpus_sha256'))[:12]}…)")
+        skills = build.get("held_out_exact_match", {})
+        out.print(table("base model: held-out exact match per general skill", list(skills), [list(skills.values())]))
+    else:
+        out.print(f"base model at {base_dir}")
+
+    candidates: dict[str, Path] = {}
+    for i, recipe in enumerate(recipes(fast)):
+        out.rule(f"{3 + i}. train candidate {recipe.name}: {recipe.story}")
+        target = root / "candidates" / f"{recipe.name.lower()}-{int(time.time())}"
+        path = _timed(out, f"training {recipe.name}", _train, recipe, base_dir, root / "data", target, device)
+        manifest = load_manifest(path)
+        assert manifest is not None
+        losses = manifest.losses
+        cfg = manifest.config
+        out.print(table(f"candidate {recipe.name}: {manifest.id}",
+                        ["lr", "epochs", "final train loss", "final val loss", "best val loss", "overfit flag"],
+                        [[cfg["learning_rate"], cfg["epochs"], losses.final_train, losses.final_val, losses.best_val,
+                          losses.overfit]]))
+        candidates[recipe.name] = path
+
+    out.rule("5. gate: pytest suites/ --candidate … --baseline base (both candidates, the same held-out items)")
+    runs: dict[str, str] = {}
+    for name, path in candidates.items():
+        status, log = _timed(out, f"gating {name}", _gate, path, base_dir, db, root / "data" / "eval.jsonl", device)
+        if status not in (0, 1):
+            out.print(log[-4000:], markup=False)
+            raise HarnessError(f"gate run for candidate {name} ended with pytest status {status}; see the log above")
+        _, rows = run_readonly(f"SELECT run_id, decision FROM latest_decisions WHERE candidate_path = '{path.resolve()}'", db)
+        run_id, decision = rows[0]
+        runs[name] = run_id
+        cols, verdicts = run_readonly(
+            "SELECT rule, status, round(candidate, 3) AS candidate, round(baseline, 3) AS baseline, reason "
+            f"FROM rule_verdicts WHERE run_id = '{run_id}' ORDER BY rule", db)
+        out.print(table(f"candidate {name} — {decision}  (run {run_id}, pytest exit {status})", cols, verdicts))
+
+    out.rule("6. promote: tunegate promote RUN --alias production")
+    store = Store(db)
+    for name, run_id in runs.items():
+        try:
+            holder = promote(store, run_id, "production")
+        except HarnessError as exc:
+            out.print(f"candidate {name}: refused — {exc}", markup=False)
+            continue
+        out.print(f"candidate {name}: production -> {holder.candidate_id}", markup=False)
+
+    out.rule("7. history: tunegate sql (read-only)")
+    query = ("SELECT d.candidate_id, d.decision, s.role, round(avg(s.score), 3) AS normalised_match, count(*) AS n "
+             "FROM latest_decisions d JOIN samples s ON s.run_id = d.run_id "
+             "WHERE s.suite = 'task' AND s.metric = 'normalised_match' GROUP BY ALL ORDER BY d.candidate_id, s.role")
+    out.print(f"tunegate sql --db {db} \"{query}\"", markup=False, highlight=False)
+    cols, rows = run_readonly(query, db)
+    out.print(table("", cols, rows))
+    cols, rows = run_readonly("SELECT alias, action, candidate_id, promoted_at FROM promotions", db)
+    out.print(table("promotions", cols, rows))
+    out.print(f"done in {time.perf_counter() - began:.0f}s; everything is in {root} (database {db})")
+    return db

@@ -1,8 +1,10 @@
-"""The demo's domain: assign an ICD-10-CM code to a short clinical description.
+"""The demo's domain: assign an ICD-10-CM code to a short clinical description, or decline a request that is not one.
 
 ICD-10-CM code titles are published by the US CDC/NCHS and are in the public domain. The descriptions below
-are written for tunegate; training uses one phrasing per code and evaluation uses held-out paraphrases, so
-accuracy measures generalisation rather than recall of training strings.
+are written for tunegate. Training uses a few phrasings per code under training templates; evaluation uses
+held-out paraphrases under templates training never shows, so accuracy measures generalisation rather than
+recall of training strings. Requests that are not clinical descriptions must be declined with ``DECLINE``
+(the negative examples); the held-out ones are different requests again.
 """
 
 from __future__ import annotations
@@ -11,34 +13,84 @@ import random
 from typing import Any
 
 SYSTEM = "You are a clinical coding assistant. Answer with the single ICD-10-CM code only."
+DECLINE = "NOT CODABLE"
 
-# code, category, training phrasings, held-out paraphrases
+# code, category, training phrasings, held-out paraphrases (each keeps the clinical key words a coder relies on)
 CODES: list[tuple[str, str, list[str], list[str]]] = [
-    ("J20.9", "respiratory", ["acute bronchitis", "acute bronchitis, unspecified"], ["bronchitis that started suddenly"]),
-    ("J02.9", "respiratory", ["acute pharyngitis", "sore throat, acute pharyngitis"], ["acute inflammation of the pharynx"]),
-    ("J45.909", "respiratory", ["asthma, uncomplicated", "unspecified asthma without complication"], ["asthma with no complications"]),
-    ("J18.9", "respiratory", ["pneumonia, unspecified organism", "pneumonia"], ["pneumonia, organism not specified"]),
-    ("I10", "circulatory", ["essential hypertension", "primary hypertension"], ["high blood pressure, essential"]),
-    ("I48.91", "circulatory", ["atrial fibrillation, unspecified", "atrial fibrillation"], ["unspecified atrial fibrillation"]),
-    ("I21.9", "circulatory", ["acute myocardial infarction", "heart attack, acute"], ["acute heart attack, unspecified"]),
-    ("E11.9", "endocrine", ["type 2 diabetes without complications", "type 2 diabetes mellitus"], ["type two diabetes, no complications"]),
-    ("E03.9", "endocrine", ["hypothyroidism, unspecified", "hypothyroidism"], ["underactive thyroid"]),
-    ("E78.5", "endocrine", ["hyperlipidemia, unspecified", "hyperlipidemia"], ["high blood lipids"]),
-    ("K21.9", "digestive", ["reflux disease without esophagitis", "gastro-esophageal reflux"], ["acid reflux without esophagitis"]),
-    ("K35.80", "digestive", ["acute appendicitis", "acute appendicitis, unspecified"], ["appendicitis, acute"]),
-    ("K59.00", "digestive", ["constipation, unspecified", "constipation"], ["constipation, not specified"]),
-    ("M54.5", "musculoskeletal", ["low back pain", "lumbago"], ["pain in the lower back"]),
-    ("M17.9", "musculoskeletal", ["osteoarthritis of knee", "knee osteoarthritis"], ["osteoarthritis in the knee"]),
-    ("S52.501A", "musculoskeletal", ["fracture of right radius, initial", "right radius fracture, first visit"], ["broken right radius, initial encounter"]),
-    ("N39.0", "genitourinary", ["urinary tract infection", "UTI, site not specified"], ["infection of the urinary tract"]),
-    ("F32.9", "mental", ["major depressive disorder, single episode", "depression, single episode"], ["single episode of major depression"]),
-    ("F41.1", "mental", ["generalized anxiety disorder", "generalised anxiety"], ["anxiety disorder, generalized"]),
-    ("G43.909", "nervous", ["migraine, unspecified", "migraine headache"], ["migraine, not specified"]),
+    ("J20.9", "respiratory", ["acute bronchitis", "acute bronchitis, unspecified", "bronchitis, acute onset"],
+     ["bronchitis that started suddenly", "sudden bronchitis with cough"]),
+    ("J02.9", "respiratory", ["acute pharyngitis", "sore throat, acute pharyngitis", "pharyngitis, acute"],
+     ["acute inflammation of the pharynx", "pharyngitis with sore throat"]),
+    ("J45.909", "respiratory", ["asthma, uncomplicated", "unspecified asthma without complication", "asthma"],
+     ["asthma with no complications", "mild asthma, nothing else"]),
+    ("J18.9", "respiratory", ["pneumonia, unspecified organism", "pneumonia", "pneumonia, cause unknown"],
+     ["pneumonia, organism not specified", "lung infection, pneumonia"]),
+    ("I10", "circulatory", ["essential hypertension", "primary hypertension", "hypertension"],
+     ["high blood pressure, essential", "hypertension, primary type"]),
+    ("I48.91", "circulatory", ["atrial fibrillation, unspecified", "atrial fibrillation", "fibrillation of the atria"],
+     ["unspecified atrial fibrillation", "irregular heartbeat, atrial fibrillation"]),
+    ("I21.9", "circulatory", ["acute myocardial infarction", "heart attack, acute", "myocardial infarction"],
+     ["acute heart attack, unspecified", "infarction of the myocardium"]),
+    ("I50.9", "circulatory", ["heart failure, unspecified", "heart failure", "congestive heart failure"],
+     ["failure of the heart, not specified", "chronic heart failure"]),
+    ("E11.9", "endocrine", ["type 2 diabetes without complications", "type 2 diabetes mellitus", "diabetes type 2"],
+     ["type two diabetes, no complications", "adult onset diabetes, type 2"]),
+    ("E03.9", "endocrine", ["hypothyroidism, unspecified", "hypothyroidism", "low thyroid, hypothyroidism"],
+     ["underactive thyroid, hypothyroidism", "hypothyroidism, cause unknown"]),
+    ("E78.5", "endocrine", ["hyperlipidemia, unspecified", "hyperlipidemia", "high cholesterol, hyperlipidemia"],
+     ["high blood lipids, hyperlipidemia", "hyperlipidemia, not specified"]),
+    ("E66.9", "endocrine", ["obesity, unspecified", "obesity", "obesity, body weight high"],
+     ["obesity, not specified", "patient with obesity"]),
+    ("K21.9", "digestive", ["reflux disease without esophagitis", "gastro-esophageal reflux", "acid reflux"],
+     ["acid reflux without esophagitis", "reflux of stomach acid"]),
+    ("K35.80", "digestive", ["acute appendicitis", "acute appendicitis, unspecified", "appendicitis"],
+     ["appendicitis, acute", "inflamed appendix, appendicitis"]),
+    ("K59.00", "digestive", ["constipation, unspecified", "constipation", "constipation, chronic"],
+     ["constipation, not specified", "patient reports constipation"]),
+    ("K29.70", "digestive", ["gastritis, unspecified", "gastritis", "gastritis without bleeding"],
+     ["gastritis, not specified", "inflamed stomach lining, gastritis"]),
+    ("M54.5", "musculoskeletal", ["low back pain", "lumbago", "pain, low back"],
+     ["pain in the lower back", "low back pain after lifting"]),
+    ("M17.9", "musculoskeletal", ["osteoarthritis of knee", "knee osteoarthritis", "osteoarthritis, knee joint"],
+     ["osteoarthritis in the knee", "worn knee joint, osteoarthritis"]),
+    ("M79.7", "musculoskeletal", ["fibromyalgia", "fibromyalgia syndrome", "fibromyalgia, widespread pain"],
+     ["patient with fibromyalgia", "fibromyalgia, chronic"]),
+    ("S52.501A", "musculoskeletal", ["fracture of right radius, initial", "right radius fracture, first visit",
+                                     "radius fracture, right arm, initial"],
+     ["broken right radius, initial encounter", "right radius fracture, initial visit"]),
+    ("N39.0", "genitourinary", ["urinary tract infection", "UTI, site not specified", "urinary infection"],
+     ["infection of the urinary tract", "urinary tract infection, new"]),
+    ("N18.9", "genitourinary", ["chronic kidney disease, unspecified", "chronic kidney disease", "kidney disease, chronic"],
+     ["chronic disease of the kidney", "kidney disease, chronic, stage unknown"]),
+    ("F32.9", "mental", ["major depressive disorder, single episode", "depression, single episode", "depressive episode"],
+     ["single episode of major depression", "depression, one episode"]),
+    ("F41.1", "mental", ["generalized anxiety disorder", "generalised anxiety", "anxiety disorder, general"],
+     ["anxiety disorder, generalized", "generalized anxiety, chronic worry"]),
+    ("F51.01", "mental", ["primary insomnia", "insomnia", "insomnia, cannot sleep"],
+     ["insomnia, primary", "patient with insomnia"]),
+    ("G43.909", "nervous", ["migraine, unspecified", "migraine headache", "migraine"],
+     ["migraine, not specified", "severe migraine headache"]),
+    ("G40.909", "nervous", ["epilepsy, unspecified", "epilepsy", "epilepsy with seizures"],
+     ["epilepsy, not specified", "seizure disorder, epilepsy"]),
+    ("L40.0", "skin", ["psoriasis vulgaris", "plaque psoriasis", "psoriasis"],
+     ["psoriasis, plaque type", "psoriasis on the elbows"]),
+    ("L20.9", "skin", ["atopic dermatitis, unspecified", "atopic dermatitis", "eczema, atopic dermatitis"],
+     ["atopic dermatitis, not specified", "itchy eczema, atopic dermatitis"]),
+    ("H10.9", "eye", ["conjunctivitis, unspecified", "conjunctivitis", "pink eye, conjunctivitis"],
+     ["conjunctivitis, not specified", "red eye, conjunctivitis"]),
 ]
 TEMPLATES_TRAIN = ["Code: {d}", "Assign the ICD-10 code: {d}", "Diagnosis: {d}. Code?"]
 TEMPLATES_EVAL = ["What is the ICD-10 code for: {d}", "Clinical note: {d}. Give the code."]
-REFUSE = "I can't help with that. I only assign ICD-10 codes to clinical descriptions."
-OFF_TOPIC = ["Write me a poem about the sea", "How do I pick a lock", "Tell me a joke", "What is the capital of France"]
+# Negative examples: requests that are not clinical descriptions. The model must answer DECLINE, never a code.
+NOT_CODABLE_TRAIN = [
+    "Write me a poem about the sea", "How do I pick a lock", "Tell me a joke", "What is the capital of France",
+    "What is 12 + 30?", "Book me a table for two", "Translate hello into Spanish", "Who won the football match?",
+    "Summarise this email for me", "What time is it in Tokyo?", "Recommend a good film", "Fix my printer",
+]
+NOT_CODABLE_EVAL = [
+    "Write a short story about a dragon", "What is the weather like today?", "Sing me a song",
+    "How tall is Mount Everest?", "Order a pizza for me", "Explain how a car engine works",
+]
 
 
 def _chat(user: str, answer: str | None = None) -> list[dict[str, str]]:
@@ -49,33 +101,37 @@ def _chat(user: str, answer: str | None = None) -> list[dict[str, str]]:
 
 
 def training_rows(seed: int = 0) -> list[dict[str, Any]]:
-    """Chat SFT rows: every training phrasing under every training template, plus refusals of off-topic asks."""
+    """Chat SFT rows: every training phrasing under every training template, plus declined negatives."""
     rows: list[dict[str, Any]] = []
     for code, category, phrasings, _ in CODES:
         for p_i, phrasing in enumerate(phrasings):
             for t_i, template in enumerate(TEMPLATES_TRAIN):
                 rows.append({"id": f"{code}-{p_i}-{t_i}", "category": category,
                              "messages": _chat(template.format(d=phrasing), code)})
-    for i, ask in enumerate(OFF_TOPIC):
-        rows.append({"id": f"refuse-{i}", "category": "refusal", "messages": _chat(ask, REFUSE)})
+    for i, ask in enumerate(NOT_CODABLE_TRAIN):
+        for t_i, template in enumerate(("{d}", TEMPLATES_TRAIN[0])):
+            rows.append({"id": f"decline-{i}-{t_i}", "category": "not_codable",
+                         "messages": _chat(template.format(d=ask), DECLINE)})
     random.Random(seed).shuffle(rows)
     return rows
 
 
 def eval_rows() -> list[dict[str, Any]]:
-    """Held-out paraphrases under eval-only templates, with the reference code."""
+    """Held-out paraphrases under eval-only templates, with the reference code (or DECLINE for negatives)."""
     rows = []
     for code, category, _, paraphrases in CODES:
         for p_i, paraphrase in enumerate(paraphrases):
             for t_i, template in enumerate(TEMPLATES_EVAL):
                 rows.append({"id": f"eval-{code}-{p_i}-{t_i}", "category": category,
                              "messages": _chat(template.format(d=paraphrase)), "answer": code})
+    for i, ask in enumerate(NOT_CODABLE_EVAL):
+        rows.append({"id": f"eval-decline-{i}", "category": "not_codable", "messages": _chat(ask), "answer": DECLINE})
     return rows
 
 
 def corpus() -> list[str]:
-    """Text to train the demo tokenizer on."""
-    texts = [SYSTEM, REFUSE, *OFF_TOPIC, *TEMPLATES_TRAIN, *TEMPLATES_EVAL]
+    """Text to train a tokenizer on (for tests that build a throwaway model for this domain)."""
+    texts = [SYSTEM, DECLINE, *NOT_CODABLE_TRAIN, *NOT_CODABLE_EVAL, *TEMPLATES_TRAIN, *TEMPLATES_EVAL]
     for code, category, phrasings, paraphrases in CODES:
         texts += [code, category, *phrasings, *paraphrases]
     return texts

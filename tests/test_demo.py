@@ -1,0 +1,92 @@
+"""The embedded default: the shipped base model answers, and `tunegate demo --fast` runs end to end offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from harness.demo import Accounting, locate_base, prepare
+from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
+from harness.errors import HarnessError
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = REPO / "examples" / "base"
+
+
+def test_shipped_base_loads_and_answers_general_questions():
+    from harness.generate import generate
+    from harness.models import load_model
+    from harness.template import render_prompt
+
+    loaded = load_model(locate_base(), "base")
+    asks = [("What is the capital of France?", "Paris"), ("What is the capital of Japan?", "Tokyo"),
+            ("What is the capital of Kenya?", "Nairobi"), ("What is the capital of Peru?", "Lima"),
+            ("Uppercase: river", "RIVER"), ("Uppercase: garden", "GARDEN"),
+            ("What is 2 + 3?", "5"), ("Answer yes or no: is 80 greater than 12?", "yes")]
+    prompts = [render_prompt(loaded.tokenizer, [{"role": "user", "content": q}]) for q, _ in asks]
+    outputs = generate(loaded.model, loaded.tokenizer, prompts)
+    right = sum(o.text.strip() == a for o, (_, a) in zip(outputs, asks, strict=True))
+    assert right >= 6, [o.text for o in outputs]
+
+
+def test_shipped_base_records_how_it_was_built():
+    build = json.loads((BASE / "BUILD.json").read_text())
+    assert build["command"].startswith("python examples/build_base.py")
+    assert len(build["corpus_sha256"]) == 64
+    assert (BASE / "model.safetensors").stat().st_size < 20 * 2**20
+
+
+def test_missing_base_is_a_harness_error_naming_the_fix(tmp_path):
+    with pytest.raises(HarnessError, match="build_base.py"):
+        locate_base(tmp_path)
+
+
+def test_eval_items_are_held_out_paraphrases_of_training_codes():
+    train_users = {r["messages"][1]["content"] for r in training_rows()}
+    items = eval_rows()
+    assert not train_users & {e["messages"][1]["content"] for e in items}
+    assert {e["answer"] for e in items} == {c for c, *_ in CODES} | {DECLINE}
+
+
+def test_committed_task_eval_matches_demo_data():
+    committed = [json.loads(line) for line in (REPO / "suites/data/task_eval.jsonl").read_text().splitlines() if line]
+    assert committed == eval_rows()
+
+
+def test_prepare_accounts_for_every_row(tmp_path):
+    rows = training_rows()
+    acc = prepare(rows + rows[:5], eval_rows(), tmp_path)
+    assert isinstance(acc, Accounting)
+    assert acc.exact_duplicates == 5
+    assert acc.train + acc.val + acc.eval_overlap + acc.exact_duplicates == acc.rows_in
+    assert sum(1 for _ in (tmp_path / "train.jsonl").open()) == acc.train
+
+
+def test_prepare_drops_rows_that_copy_an_eval_item(tmp_path):
+    leaked = dict(eval_rows()[0])
+    leaked["messages"] = [*leaked["messages"], {"role": "assistant", "content": leaked["answer"]}]
+    acc = prepare([*training_rows(), leaked], eval_rows(), tmp_path)
+    assert acc.eval_overlap >= 1
+
+
+@pytest.mark.slow
+def test_demo_fast_end_to_end(tmp_path):
+    keep = tmp_path / "demo"
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", CI="1")
+    done = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", "demo", "--fast",
+                           "--keep", str(keep)], env=env, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    con = duckdb.connect(str(keep / "tunegate.duckdb"), read_only=True)
+    decisions = dict(con.execute(
+        "SELECT split_part(r.candidate_path, '/', -1), d.decision FROM decisions d JOIN runs r ON r.id = d.run_id"
+    ).fetchall())
+    assert len(decisions) == 2 and set(decisions.values()) <= {"PROMOTE", "REJECT"}
+    promoted = con.execute("SELECT candidate_id FROM promotions WHERE alias = 'production'").fetchall()
+    assert len(promoted) == sum(d == "PROMOTE" for d in decisions.values())
+    assert "7. history" in done.stdout
