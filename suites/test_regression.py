@@ -23,7 +23,7 @@ def test_regression_tasks(tunegate, role: str) -> None:
             tunegate.use_data(path)
     loaded = tunegate.model(role)
     result = run_tasks(loaded.model, loaded.tokenizer, names, include_paths=includes,
-                       batch_size=tunegate.options.batch_size, limit=tunegate.options.extra.get("regression_limit"))
+                       batch_size=tunegate.options.batch_size or 16, limit=tunegate.options.extra.get("regression_limit"))
     assert result.samples, f"lm-eval produced no per-sample results for {names}"
     by_task: dict[str, list[dict]] = {}
     for s in result.samples:

@@ -21,7 +21,7 @@ from harness.registry import promote, resolve_alias, rollback
 from harness.store import Store, insert_rows
 
 from ..conftest import SUITES
-from ..test_plugin_e2e import eval_set_answered_by
+from ..test_plugin_e2e import TASK_ONLY_POLICY, eval_set_answered_by
 
 
 def fake_candidate(root: Path, seed: int) -> Path:
@@ -105,9 +105,13 @@ def test_cli_promote_and_rollback(two_approved):
 
 # -- end to end: a real gate run of a trained LoRA candidate ---------------------------------------------------
 def gate(cwd: Path, candidate: Path, task: Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """`pytest suites/ --candidate ...` in a subprocess, as CI runs it (pytester is function-scoped only)."""
-    cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(candidate), "--task-data", str(task),
-           "--results-db", str(db), "-p", "no:cacheprovider", "-q", *extra]
+    """`pytest suites/test_task.py --candidate ...` on the task rules only, in a subprocess, as CI runs it
+    (pytester is function-scoped only; the other suites have their own tests in tests/suites/)."""
+    policy = cwd / "task_only.toml"
+    policy.write_text(TASK_ONLY_POLICY, encoding="utf-8")
+    cmd = [sys.executable, "-m", "pytest", str(SUITES / "test_task.py"), "--candidate", str(candidate),
+           "--task-data", str(task), "--policy", str(policy), "--results-db", str(db), "-p", "no:cacheprovider",
+           "-q", *extra]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, timeout=900)
 
 
