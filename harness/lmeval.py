@@ -93,12 +93,70 @@ def task_manager(include_paths: list[str] | None = None, *, include_defaults: bo
     return _MANAGERS[key]
 
 
+def session_lm(session: Any, role: str) -> Any:
+    """An lm-eval ``LM`` answered by a gate session's engine for one role (see ``_SessionLM``)."""
+    try:
+        from lm_eval.api.model import LM
+    except ImportError:
+        raise MissingDependency("lm-eval", "the regression suite") from None
+
+    class _SessionLM(LM):  # type: ignore[misc]
+        """lm-eval's model interface over ``GateSession.loglikelihood``/``generate``: tunegate's length-sorted,
+        token-budget batches and its generation cache, so a re-run or a shared baseline costs no forward pass and
+        the weights load only on a cache miss. Requests are tokenised as lm-eval's HFLM does (no special tokens,
+        lm-eval's context/continuation split, EOS as an extra stop string), so the scores are the ones the
+        ``lm_eval`` CLI reports (``tests/suites/test_regression_suite.py`` checks). Rolling log-likelihood
+        (perplexity tasks) is rare in a gate and goes to lm-eval's own HFLM on the loaded model, uncached.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._hflm: Any = None
+
+        def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+            return session.loglikelihood(role, [tuple(r.args) for r in requests])
+
+        def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
+            from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs
+
+            from harness.generate import DecodingParams
+
+            tokenizer = session.tokenizer(role)
+            eos = tokenizer.decode([tokenizer.eos_token_id], skip_special_tokens=False)
+            groups: dict[DecodingParams, list[int]] = {}
+            for i, request in enumerate(requests):
+                kwargs = dict(normalize_gen_kwargs(request.args[1], 256))
+                until = handle_stop_sequences(kwargs.pop("until", None), eos=eos)
+                if kwargs.pop("do_sample", False) or kwargs.pop("temperature", 0.0):
+                    raise HarnessError("lm-eval task asks for sampling; a gate compares greedy outputs only")
+                params = DecodingParams(max_new_tokens=int(kwargs.pop("max_gen_toks")), stop=tuple(until))
+                groups.setdefault(params, []).append(i)
+            out = [""] * len(requests)
+            for params, idx in groups.items():
+                for i, g in zip(idx, session.generate(role, [requests[i].args[0] for i in idx], params), strict=True):
+                    out[i] = g.text
+            return out
+
+        def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
+            if self._hflm is None:
+                from lm_eval.models.huggingface import HFLM
+
+                loaded = session.model(role)
+                self._hflm = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, add_bos_token=False,
+                                  batch_size=session.options.batch_size or 16)
+            return list(self._hflm.loglikelihood_rolling(requests, disable_tqdm=True))
+
+    return _SessionLM()
+
+
 def run_tasks(
     model: Any, tokenizer: Any, tasks: list[str], *, include_paths: list[str] | None = None,
     batch_size: int = 16, limit: int | None = None, add_bos_token: bool = False,
 ) -> LmEvalResult:
-    """Evaluate ``model`` (a loaded HF or peft model) on lm-eval ``tasks`` in-process, with per-sample logs."""
+    """Evaluate ``model`` (a loaded HF or peft model, or an lm-eval ``LM`` such as ``session_lm(...)``, with
+    ``tokenizer`` None) on lm-eval ``tasks`` in-process, with per-sample logs."""
     import lm_eval
+    from lm_eval.api.model import LM
     from lm_eval.models.huggingface import HFLM
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
@@ -111,15 +169,19 @@ def run_tasks(
             f"--regression-tasks: unknown lm-eval task(s) {unknown}; give a task name lm-eval knows, "
             "or a YAML file / folder of task YAMLs"
         )
-    padding_side = tokenizer.padding_side
-    lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=add_bos_token)
+    if isinstance(model, LM):
+        lm, tokenizer = model, None
+    else:
+        lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=add_bos_token)
+    padding_side = tokenizer.padding_side if tokenizer is not None else None
     try:
         out = lm_eval.simple_evaluate(
             model=lm, tasks=tasks, task_manager=manager, log_samples=True, limit=limit,
             bootstrap_iters=0, random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
         )
     finally:
-        tokenizer.padding_side = padding_side
+        if tokenizer is not None:
+            tokenizer.padding_side = padding_side
     if out is None:
         raise HarnessError("lm-eval returned no results (was this a non-zero rank of a distributed run?)")
     return _collect(out)
@@ -157,4 +219,4 @@ def _collect(out: dict[str, Any]) -> LmEvalResult:
 
 
 __all__ = ["BUNDLED_TASKS", "DEFAULT_GROUP", "LmEvalResult", "TaskSample", "parse_task_list", "run_tasks",
-           "task_manager"]
+           "session_lm", "task_manager"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks
+from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
 
 pytestmark = pytest.mark.suite("regression")
 
@@ -21,9 +21,8 @@ def test_regression_tasks(tunegate, role: str) -> None:
     if not tunegate.options.extra.get("regression_tasks"):
         for path in sorted(BUNDLED_TASKS.glob("*.jsonl")):
             tunegate.use_data(path)
-    loaded = tunegate.model(role)
-    result = run_tasks(loaded.model, loaded.tokenizer, names, include_paths=includes,
-                       batch_size=tunegate.options.batch_size or 16, limit=tunegate.options.extra.get("regression_limit"))
+    result = run_tasks(session_lm(tunegate, role), None, names, include_paths=includes,
+                       limit=tunegate.options.extra.get("regression_limit"))
     assert result.samples, f"lm-eval produced no per-sample results for {names}"
     by_task: dict[str, list[dict]] = {}
     for s in result.samples:

@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from harness.errors import HarnessError
-from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks
+from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
+
+from ..conftest import SUITES
 
 
 def test_task_list_parsing(tmp_path):
@@ -21,9 +24,31 @@ def test_task_list_parsing(tmp_path):
         parse_task_list(str(tmp_path / "missing.yaml"))
 
 
+def gate_session(model: Path, db: Path):
+    from harness.session import GateOptions, GateSession
+
+    return GateSession(GateOptions(candidate=model, baseline=str(model), db=db, policy=SUITES / "gate.toml"))
+
+
+def test_second_run_is_answered_from_the_cache_without_loading_weights(tiny_base, tmp_path):
+    tasks = ["tg_arithmetic", "tg_strings"]  # one loglikelihood task, one generate_until task
+    first = gate_session(tiny_base, tmp_path / "r.duckdb")
+    one = run_tasks(session_lm(first, "candidate"), None, tasks, limit=8)
+    assert "candidate" in first._models
+    first.abort("test over")
+    again = gate_session(tiny_base, tmp_path / "r.duckdb")
+    two = run_tasks(session_lm(again, "candidate"), None, tasks, limit=8)
+    assert not again._models, "a fully cached lm-eval run must not load the model"
+    assert two.scores == one.scores
+    assert [(s.task, s.doc_id, s.score, s.output) for s in two.samples] == \
+        [(s.task, s.doc_id, s.score, s.output) for s in one.samples]
+    again.abort("test over")
+
+
 @pytest.mark.slow
 def test_in_process_scores_equal_lm_eval_cli(tiny_base, tmp_path):
-    """Same task YAMLs, same model dir: the in-process glue and `python -m lm_eval` report the same numbers."""
+    """Same task YAMLs, same model dir: the gate's engine under lm-eval, lm-eval's own HFLM in-process, and
+    `python -m lm_eval` report the same numbers, per task and per document."""
     from harness.models import load_model
 
     tasks = "tg_arithmetic,tg_strings"
@@ -35,14 +60,23 @@ def test_in_process_scores_equal_lm_eval_cli(tiny_base, tmp_path):
                     "--output_path", str(out), "--log_samples"], check=True, env=env, capture_output=True)
     results = json.loads(next(out.rglob("results_*.json")).read_text())["results"]
     loaded = load_model(tiny_base, "baseline")
-    mine = run_tasks(loaded.model, loaded.tokenizer, tasks.split(","))
+    hflm = run_tasks(loaded.model, loaded.tokenizer, tasks.split(","))
+    session = gate_session(tiny_base, tmp_path / "r.duckdb")
+    mine = run_tasks(session_lm(session, "candidate"), None, tasks.split(","))
+    session.abort("test over")
     for task in tasks.split(","):
         key = mine.primary[task]
         assert mine.scores[task][key] == pytest.approx(results[task][key], abs=1e-9), task
+        assert hflm.scores[task][key] == pytest.approx(results[task][key], abs=1e-9), task
     assert len(mine.samples) == 60
-    cli_outputs = {}
-    for path in out.rglob("samples_tg_strings_*.jsonl"):
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            cli_outputs[row["doc_id"]] = str(row["filtered_resps"][0])
-    assert cli_outputs == {s.doc_id: s.output for s in mine.samples if s.task == "tg_strings"}
+    cli_scores, cli_outputs = {}, {}
+    for task in tasks.split(","):
+        metric = mine.primary[task].split(",")[0]
+        for path in out.rglob(f"samples_{task}_*.jsonl"):
+            for line in path.read_text().splitlines():
+                row = json.loads(line)
+                cli_scores[task, row["doc_id"]] = float(row[metric])
+                cli_outputs[task, row["doc_id"]] = str(row["filtered_resps"][0])
+    assert cli_scores == {(s.task, s.doc_id): s.score for s in mine.samples}
+    strings = {k: v for k, v in cli_outputs.items() if k[0] == "tg_strings"}
+    assert strings == {(s.task, s.doc_id): s.output for s in mine.samples if s.task == "tg_strings"}
