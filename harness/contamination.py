@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.jsonl import iter_jsonl
 
-TEXT_KEYS = ("prompt", "question", "text", "answer", "answers", "target")
+TEXT_KEYS = ("prompt", "question", "text", "answer", "answers", "target", "chosen")
 
 
 def row_text(row: dict[str, Any]) -> str:

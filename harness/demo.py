@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from harness.jsonl import write_jsonl
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
+REPLAY_ROWS = 150  # general-skill rows mixed into the task data (about one in five)
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,18 @@ class Recipe:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: a sensible LoRA with early stopping. Candidate B: the same data and adapter, over-trained."""
-    common = {"method": "lora", "r": 16, "target_modules": "all-linear", "batch_size": 16, "packing": False,
-              "max_length": 128, "seed": 0}
-    a = {**common, "learning_rate": 1e-2, "epochs": 2 if fast else 6, "early_stopping_patience": 2}
-    b = {**common, "learning_rate": 5e-2, "epochs": 3 if fast else 12, "early_stopping_patience": None,
-         "lr_scheduler": "constant", "dropout": 0.0}
-    return [Recipe("A", f"LoRA, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
+    """Candidate A: full fine-tuning at a sensible learning rate with early stopping. Candidate B: the same data,
+    over-trained (a learning rate well above the sensible range, constant, many epochs, no early stopping).
+
+    Both are full-parameter SFT: on the shipped 0.65M-parameter base a LoRA adapter cannot fit even the training
+    set (measured: r 16 all-linear, lr 1e-2, 25 epochs, 18% training accuracy; r 64: 58%), so a LoRA candidate
+    would only show the gate rejecting an under-fit model. On a real base model, use method "lora".
+    """
+    common = {"method": "sft", "batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
+    a = {**common, "learning_rate": 1e-2, "epochs": 4 if fast else 10, "early_stopping_patience": 3}
+    b = {**common, "learning_rate": 3e-2, "epochs": 6 if fast else 14, "early_stopping_patience": None,
+         "lr_scheduler": "constant", "warmup_ratio": 0.0}
+    return [Recipe("A", f"full SFT, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
             Recipe("B", f"over-trained: lr {b['learning_rate']:g} constant, {b['epochs']} epochs, no early stopping", b)]
 
 
@@ -57,60 +63,28 @@ def locate_base(explicit: Path | None = None) -> Path:
     return path
 
 
-@dataclass
-class Accounting:
-    """What happened to every input row on its way to training (the demo's stand-in for `tunegate data prepare`)."""
+def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """General-skill rows drawn from the base model's own corpus generator (examples/build_base.py).
 
-    rows_in: int = 0
-    exact_duplicates: int = 0
-    eval_overlap: int = 0
-    train: int = 0
-    val: int = 0
-    by_category: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-
-def prepare(rows: list[dict[str, Any]], eval_items: list[dict[str, Any]], out: Path, seed: int = 0) -> Accounting:
-    """Dedupe, drop rows that overlap the eval set, split train/val per category; write train.jsonl and val.jsonl.
-
-    A deliberately small accounting step; once `trainers.prepare` lands the demo should call it instead (same
-    inputs, richer report).
+    Rehearsal: mixing some of what the base model was trained on into fine-tuning data is the standard guard
+    against catastrophic forgetting; without it, the regression and safety suites catch the loss.
     """
-    import random
+    import importlib.util
 
-    from harness.overlap import find_overlap, text_sha256
+    script = REPO / "examples" / "build_base.py"
+    if not script.is_file():
+        raise HarnessError(f"{script}: missing; the demo needs a source checkout (it also holds examples/base)")
+    spec = importlib.util.spec_from_file_location("tunegate_build_base", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
+            for r in module.corpus(n, seed=seed)]
 
-    acc = Accounting(rows_in=len(rows))
-    seen: set[str] = set()
-    unique = []
-    for row in rows:
-        key = text_sha256(json.dumps(row["messages"], sort_keys=True))
-        if key in seen:
-            acc.exact_duplicates += 1
-            continue
-        seen.add(key)
-        unique.append(row)
-    user = [" ".join(m["content"] for m in r["messages"] if m["role"] == "user") for r in unique]
-    evals = [(str(e["id"]), " ".join(m["content"] for m in e["messages"] if m["role"] == "user")) for e in eval_items]
-    leaked = find_overlap(user, evals).train_rows()
-    acc.eval_overlap = len(leaked)
-    clean = [r for i, r in enumerate(unique) if i not in leaked]
-    by_cat: dict[str, list[dict[str, Any]]] = {}
-    for row in clean:
-        by_cat.setdefault(str(row.get("category", "(none)")), []).append(row)
-    rng = random.Random(seed)
-    train: list[dict[str, Any]] = []
-    val: list[dict[str, Any]] = []
-    for cat, group in sorted(by_cat.items()):
-        rng.shuffle(group)
-        n_val = max(1, round(len(group) * 0.1))
-        val += group[:n_val]
-        train += group[n_val:]
-        acc.by_category[cat] = (len(group) - n_val, n_val)
-    rng.shuffle(train)
-    acc.train, acc.val = len(train), len(val)
-    write_jsonl(out / "train.jsonl", train)
-    write_jsonl(out / "val.jsonl", val)
-    return acc
+
+def eval_files(task_eval: Path) -> list[Path]:
+    """Every eval set the gate will use: the task's, the suites' own data and the regression tasks' documents."""
+    return [task_eval, *sorted((SUITES / "data").glob("*.jsonl")), *sorted((SUITES / "regression").glob("*.jsonl"))]
 
 
 def _gate(candidate: Path, baseline: Path, db: Path, task_data: Path, device: str) -> tuple[int, str]:
@@ -155,6 +129,8 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     from harness.registry import promote
     from harness.sqlquery import run_readonly
     from harness.store import Store
+    from trainers.prepare import PrepareConfig
+    from trainers.prepare import prepare as prepare_data
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -168,15 +144,22 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     if db.exists():
         raise HarnessError(f"{db}: a previous demo's database is there; pass an empty --keep DIR")
 
-    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain)")
+    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain) + general-skill replay")
     eval_items = eval_rows()
-    write_jsonl(root / "data" / "eval.jsonl", eval_items)
-    acc = prepare(training_rows(), eval_items, root / "data")
-    out.print(table("data accounting", ["category", "train", "val"],
-                    [[c, t, v] for c, (t, v) in acc.by_category.items()] + [["total", acc.train, acc.val]]))
-    out.print(f"{acc.rows_in} rows in, {acc.exact_duplicates} exact duplicates dropped, {acc.eval_overlap} rows "
-              f"overlapping the eval set dropped; {len(eval_items)} held-out eval items (paraphrases under unseen "
-              f"templates, plus requests to decline) -> {root / 'data'}")
+    task_eval = root / "data" / "eval.jsonl"
+    write_jsonl(task_eval, eval_items)
+    write_jsonl(root / "data" / "raw.jsonl", training_rows() + replay_rows(REPLAY_ROWS))
+    prepared = prepare_data([root / "data" / "raw.jsonl"],
+                            PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.15,
+                                          evals=[str(p) for p in eval_files(task_eval)]))
+    out.print(table("data prepare: where every row went", ["rows", "count"], list(prepared.accounting.items())))
+    balance = prepared.report["balance"]
+    out.print(table(f"balance (smallest/largest {balance['smallest_to_largest']}, negatives {balance['negatives']})",
+                    ["category", "count", "share"], [[c, v["count"], v["share"]] for c, v in balance["categories"].items()]))
+    for warning in prepared.report["warnings"]:
+        out.print(f"warning: {warning}", markup=False)
+    out.print(f"{len(eval_items)} held-out eval items (paraphrases under unseen templates, plus requests to decline); "
+              f"training rows overlapping any eval set are dropped above (contaminated) -> {prepared.out}")
 
     out.rule("2. base model (shipped: examples/base, built by examples/build_base.py)")
     build = json.loads((base_dir / "BUILD.json").read_text()) if (base_dir / "BUILD.json").is_file() else {}
@@ -192,7 +175,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     for i, recipe in enumerate(recipes(fast)):
         out.rule(f"{3 + i}. train candidate {recipe.name}: {recipe.story}")
         target = root / "candidates" / f"{recipe.name.lower()}-{int(time.time())}"
-        path = _timed(out, f"training {recipe.name}", _train, recipe, base_dir, root / "data", target, device)
+        path = _timed(out, f"training {recipe.name}", _train, recipe, base_dir, prepared.out, target, device)
         manifest = load_manifest(path)
         assert manifest is not None
         losses = manifest.losses
@@ -206,7 +189,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.rule("5. gate: pytest suites/ --candidate … --baseline base (both candidates, the same held-out items)")
     runs: dict[str, str] = {}
     for name, path in candidates.items():
-        status, log = _timed(out, f"gating {name}", _gate, path, base_dir, db, root / "data" / "eval.jsonl", device)
+        status, log = _timed(out, f"gating {name}", _gate, path, base_dir, db, task_eval, device)
         if status not in (0, 1):
             out.print(log[-4000:], markup=False)
             raise HarnessError(f"gate run for candidate {name} ended with pytest status {status}; see the log above")

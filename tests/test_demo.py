@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.demo import Accounting, locate_base, prepare
+from harness.demo import eval_files, locate_base, replay_rows
 from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
 from harness.errors import HarnessError
 
@@ -59,20 +59,24 @@ def test_committed_task_eval_matches_demo_data():
     assert committed == eval_rows()
 
 
-def test_prepare_accounts_for_every_row(tmp_path):
-    rows = training_rows()
-    acc = prepare(rows + rows[:5], eval_rows(), tmp_path)
-    assert isinstance(acc, Accounting)
-    assert acc.exact_duplicates == 5
-    assert acc.train + acc.val + acc.eval_overlap + acc.exact_duplicates == acc.rows_in
-    assert sum(1 for _ in (tmp_path / "train.jsonl").open()) == acc.train
+def test_demo_data_step_drops_training_rows_that_overlap_any_eval_set(tmp_path):
+    from harness.jsonl import write_jsonl
+    from trainers.prepare import PrepareConfig, prepare
 
-
-def test_prepare_drops_rows_that_copy_an_eval_item(tmp_path):
     leaked = dict(eval_rows()[0])
     leaked["messages"] = [*leaked["messages"], {"role": "assistant", "content": leaked["answer"]}]
-    acc = prepare([*training_rows(), leaked], eval_rows(), tmp_path)
-    assert acc.eval_overlap >= 1
+    rows = [*training_rows(), *replay_rows(150), leaked]
+    write_jsonl(tmp_path / "raw.jsonl", rows)
+    task_eval = tmp_path / "eval.jsonl"
+    write_jsonl(task_eval, eval_rows())
+    files = eval_files(task_eval)
+    assert any(f.parent.name == "regression" for f in files) and any(f.name == "safety.jsonl" for f in files)
+    result = prepare([tmp_path / "raw.jsonl"], PrepareConfig(out=str(tmp_path / "out"), evals=[str(f) for f in files]))
+    acc = result.accounting
+    assert acc["rows_in"] == len(rows) and acc["contaminated"] >= 1
+    train = [json.loads(line) for line in (tmp_path / "out" / "train.jsonl").read_text().splitlines()]
+    assert leaked["id"] not in {r.get("id") for r in train}
+    assert any(r["category"] == "general" for r in train)
 
 
 @pytest.mark.slow

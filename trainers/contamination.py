@@ -3,6 +3,8 @@
 Uses ``harness.overlap.find_overlap`` (the measure the contamination suite uses) twice: the whole training row
 against the whole eval item (prompt plus reference answers), and the training row's prompt side against the eval
 prompt. A row is contaminated when either comparison finds an exact normalised match or a shared word n-gram.
+Eval files that are not chat/prompt eval sets (an lm-eval task's JSONL of questions and choices) are compared as
+whole rows, the way the contamination suite reads them (``harness.contamination.file_texts``).
 """
 
 from __future__ import annotations
@@ -12,23 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.contamination import file_texts, row_text
+from harness.errors import DataError
 from harness.evalsets import load_eval_set
 from harness.overlap import find_overlap
-from trainers.dedupe import prompt_text
 
 
 def content_text(row: dict[str, Any]) -> str:
-    """Every text of a row, untagged (prompt, turns, chosen answer)."""
-    parts: list[str] = []
+    """Every text of a row that overlap is measured on: turns (system prompts excluded: shared boilerplate would
+    flag every row), prompt, chosen answer (``harness.contamination.row_text``, as the contamination suite)."""
+    return row_text(row)
+
+
+def prompt_side(row: dict[str, Any]) -> str:
+    """The user side of a row: its prompt, or its turns other than assistant and system."""
     if isinstance(row.get("prompt"), str):
-        parts.append(row["prompt"])
-    parts.extend(m["content"] for m in row.get("messages", []))
-    chosen = row.get("chosen")
-    if isinstance(chosen, str):
-        parts.append(chosen)
-    elif isinstance(chosen, list):
-        parts.extend(m["content"] for m in chosen)
-    return "\n".join(parts)
+        return str(row["prompt"])
+    return "\n".join(m["content"] for m in row.get("messages", []) if m["role"] not in ("assistant", "system"))
 
 
 @dataclass
@@ -57,12 +59,16 @@ def contamination_check(rows: Sequence[dict[str, Any]], eval_paths: Sequence[str
 
         raise HarnessError(f"--ngram must be at least 1, got {n}")
     full = [content_text(r) for r in rows]
-    prompts = [prompt_text(r) for r in rows]
+    prompts = [prompt_side(r) for r in rows]
     for path in eval_paths:
-        items = load_eval_set(path, need_answer=False)
-        report.eval_items += len(items)
-        eval_prompts = [(i.id, "\n".join(m["content"] for m in i.messages if m["role"] != "assistant")) for i in items]
-        eval_full = [(i.id, "\n".join([*(m["content"] for m in i.messages), *i.answers])) for i in items]
+        try:
+            items = load_eval_set(path, need_answer=False)
+        except DataError:  # not a chat/prompt eval set (an lm-eval task's JSONL): compare whole rows only
+            eval_prompts = []
+        else:
+            eval_prompts = [(i.id, prompt_side({"messages": i.messages})) for i in items]
+        eval_full = file_texts(path)
+        report.eval_items += len(eval_full)
         for texts, evals in ((full, eval_full), (prompts, eval_prompts)):
             # Exact and n-gram overlap are symmetric, so the (small) eval side is indexed and the training
             # rows are streamed past it: memory grows with the eval set, not with the training set.

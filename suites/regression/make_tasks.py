@@ -23,7 +23,7 @@ WORDS = ["stone", "river", "apple", "cloud", "tiger", "piano", "lemon", "chair",
 
 def arithmetic(rng: random.Random) -> list[dict]:
     rows = []
-    for i in range(30):
+    for i in range(100):
         a, b = rng.randint(2, 49), rng.randint(2, 49)
         op = ["plus", "minus", "times"][i % 3]
         value = a + b if op == "plus" else a - b if op == "minus" else a * b
@@ -31,7 +31,7 @@ def arithmetic(rng: random.Random) -> list[dict]:
         wrong.discard(value)
         choices = [str(value), *[str(w) for w in sorted(wrong)[:3]]]
         rng.shuffle(choices)
-        rows.append({"id": f"arith-{i:02d}", "question": f"What is {a} {op} {b}?", "choices": choices,
+        rows.append({"id": f"arith-{i:03d}", "question": f"What is {a} {op} {b}?", "choices": choices,
                      "label": choices.index(str(value))})
     return rows
 
@@ -70,7 +70,7 @@ def strings() -> list[dict]:
 
 def formats(rng: random.Random) -> list[dict]:
     rows = []
-    for i in range(20):
+    for i in range(60):
         n = rng.randint(1, 99)
         kind = i % 4
         if kind == 0:

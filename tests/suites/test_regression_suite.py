@@ -68,7 +68,7 @@ def test_in_process_scores_equal_lm_eval_cli(tiny_base, tmp_path):
         key = mine.primary[task]
         assert mine.scores[task][key] == pytest.approx(results[task][key], abs=1e-9), task
         assert hflm.scores[task][key] == pytest.approx(results[task][key], abs=1e-9), task
-    assert len(mine.samples) == 60
+    assert len(mine.samples) == 130
     cli_scores, cli_outputs = {}, {}
     for task in tasks.split(","):
         metric = mine.primary[task].split(",")[0]
