@@ -220,5 +220,12 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.print(table("", cols, rows))
     cols, rows = run_readonly("SELECT alias, action, candidate_id, promoted_at FROM promotions", db)
     out.print(table("promotions", cols, rows))
+    from harness.history import load_run
+    from harness.htmlreport import write_html
+
+    for name, run_id in runs.items():
+        page = write_html(store, load_run(store, run_id), root / f"report-{name}.html")
+        out.print(f"HTML report of candidate {name}: {page}  (tunegate report {run_id} --db {db} --html FILE)",
+                  markup=False, highlight=False)
     out.print(f"done in {time.perf_counter() - began:.0f}s; everything is in {root} (database {db})")
     return db

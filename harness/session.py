@@ -30,7 +30,7 @@ from harness.models import (
 )
 from harness.policy import Policy, load_policy
 from harness.recovery import reap_stale_runs
-from harness.redact import redact_text
+from harness.pii import redact
 from harness.registry import resolve_alias
 from harness.rules import Evidence
 from harness.store import Store, insert_rows, now
@@ -227,7 +227,7 @@ class GateSession:
                 cats[example_id] = str(row["category"])
             text = {k: row.get(k) for k in ("prompt", "output", "reference")}
             if self.policy.redact_pii:
-                text = {k: redact_text(v) if isinstance(v, str) else v for k, v in text.items()}
+                text = {k: redact(v)[0] if isinstance(v, str) else v for k, v in text.items()}
             self._pending["samples"].append({
                 "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "example_id": example_id,
                 "category": row.get("category"), **text, "score": float(row["score"]), "latency_ms": row.get("latency_ms"),

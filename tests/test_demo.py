@@ -94,3 +94,4 @@ def test_demo_fast_end_to_end(tmp_path):
     promoted = con.execute("SELECT candidate_id FROM promotions WHERE alias = 'production'").fetchall()
     assert len(promoted) == sum(d == "PROMOTE" for d in decisions.values())
     assert "7. history" in done.stdout
+    assert (keep / "report-A.html").read_text().startswith("<!doctype html>")
