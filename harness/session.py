@@ -28,9 +28,9 @@ from harness.models import (
     reference_fingerprint,
     weights_fingerprint,
 )
+from harness.pii import redact
 from harness.policy import Policy, load_policy
 from harness.recovery import reap_stale_runs
-from harness.pii import redact
 from harness.registry import resolve_alias
 from harness.rules import Evidence
 from harness.store import Store, insert_rows, now

@@ -85,14 +85,17 @@ def test_a_non_lock_error_is_not_retried(tmp_path):
 
 @pytest.mark.slow
 def test_two_real_lora_gates_concurrently(lora_candidate, tmp_path):
-    """The real suites on a trained LoRA candidate, twice at once on one file."""
+    """Every real suite on a trained LoRA candidate, twice at once on one file, judged on the task rules (the
+    default policy's other rules judge things a tiny arithmetic model fails by construction; tests/suites/)."""
     from tests.conftest import SUITES
-    from tests.test_plugin_e2e import eval_set_answered_by
+    from tests.test_plugin_e2e import TASK_ONLY_POLICY, eval_set_answered_by
 
     task = eval_set_answered_by(lora_candidate, tmp_path / "eval.jsonl")
     db = tmp_path / "r.duckdb"
+    policy = tmp_path / "task_only.toml"
+    policy.write_text(TASK_ONLY_POLICY, encoding="utf-8")
     cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(lora_candidate), "--task-data", str(task),
-           "--results-db", str(db), "-p", "no:cacheprovider", "-q"]
+           "--policy", str(policy), "--results-db", str(db), "-p", "no:cacheprovider", "-q"]
     procs = [subprocess.Popen(cmd, cwd=tmp_path, env=gate_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True) for _ in range(2)]
     outs = [p.communicate(timeout=900)[0] for p in procs]
