@@ -46,7 +46,7 @@ def recipes(fast: bool) -> list[Recipe]:
     would only show the gate rejecting an under-fit model. On a real base model, use method "lora".
     """
     common = {"method": "sft", "batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
-    a = {**common, "learning_rate": 1e-2, "epochs": 4 if fast else 10, "early_stopping_patience": 3}
+    a = {**common, "learning_rate": 1e-2, "epochs": 4 if fast else 14, "early_stopping_patience": 3}
     b = {**common, "learning_rate": 3e-2, "epochs": 6 if fast else 14, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
     return [Recipe("A", f"full SFT, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
@@ -150,7 +150,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     write_jsonl(task_eval, eval_items)
     write_jsonl(root / "data" / "raw.jsonl", training_rows() + replay_rows(REPLAY_ROWS))
     prepared = prepare_data([root / "data" / "raw.jsonl"],
-                            PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.15,
+                            PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.10,
                                           evals=[str(p) for p in eval_files(task_eval)]))
     out.print(table("data prepare: where every row went", ["rows", "count"], list(prepared.accounting.items())))
     balance = prepared.report["balance"]
