@@ -89,7 +89,8 @@ def main() -> None:
                               ("second", "2nd candidate, same baseline")):
                 hits = f"{counts[key][1]} hits / {counts[key][2]} misses" if counts.get(key) else ""
                 rows.append([label, name, median(times[key]), median(times[key]) / first, hits])
-    print(f"~8M-param Llama (hidden 384, 6 layers), random LoRA candidates, {TASK_DATA.name} (40 prompts x 2 roles, "
+    print(f"~8M-param Llama (hidden 384, 6 layers), random LoRA candidates, {TASK_DATA.name} "
+          f"({sum(1 for line in TASK_DATA.open() if line.strip())} prompts x 2 roles, "
           f"24 new tokens), medians of {args.repeats} runs")
     print_table("second runs vs the first (target: re-run <= 5% of first)",
                 ["mode", "run", "median s", "ratio to first", "cache"], rows)
