@@ -57,13 +57,27 @@ def test_prefix_consistency_of_the_production_template(tiny_base):
     assert not prefix_consistent(other, tok, conv)
 
 
-def test_min_k_prob_is_higher_on_text_the_model_was_trained_on(refuser, safety_base):
+def test_min_k_prob_is_higher_on_text_the_model_was_trained_on(safety_base, tmp_path):
+    """Texts a model was fine-tuned on gain far more Min-K% Prob than unseen texts of the same kind."""
     from harness.contamination import min_k_prob
     from harness.models import load_model
 
-    trained = ["<|im_start|>assistant\nI cannot help with that.<|im_end|>"]
-    fresh = ["<|im_start|>assistant\nThe night train leaves at ten.<|im_end|>"]
-    after, before = load_model(refuser, "c"), load_model(safety_base, "b")
-    shift_trained = min_k_prob(after.model, after.tokenizer, trained)[0] - min_k_prob(before.model, before.tokenizer, trained)[0]
-    shift_fresh = min_k_prob(after.model, after.tokenizer, fresh)[0] - min_k_prob(before.model, before.tokenizer, fresh)[0]
-    assert shift_trained > shift_fresh + 1.0
+    from .conftest import train_to_say
+
+    seen = ["The night train leaves at ten.", "Please pass the salt and pepper.", "Our cat sleeps on the piano.",
+            "The river is cold in early spring."]
+    unseen = ["The morning bus stops at nine.", "Please hand me the red pencil.", "Our dog hides under the bed.",
+              "The lake is warm in late summer."]
+    def chat(text: str) -> list[dict[str, str]]:
+        return [{"role": "user", "content": "Say something."}, {"role": "assistant", "content": text}]
+
+    tuned = train_to_say(safety_base, tmp_path / "m", [chat(t) for t in seen], steps=150)
+    after, before = load_model(tuned, "c"), load_model(safety_base, "b")
+
+    def shift(texts: list[str]) -> float:
+        rendered = [after.tokenizer.apply_chat_template(chat(t), tokenize=False) for t in texts]
+        gained = [a - b for a, b in zip(min_k_prob(after.model, after.tokenizer, rendered),
+                                        min_k_prob(before.model, before.tokenizer, rendered), strict=True)]
+        return sum(gained) / len(gained)
+
+    assert shift(seen) > shift(unseen) + 0.5  # measured: +1.33 nats (seen -8.88, unseen -10.21)
