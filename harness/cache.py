@@ -143,6 +143,24 @@ class GenerationCache:
             finally:
                 con.unregister("_tunegate_gen")
 
+    def _serve(self, keys: Sequence[str], requests: Sequence[Any], compute: Callable[[list[Any]], list[Any]],
+               what: str) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[Any, Any]]]:
+        """Look ``keys`` up and run ``compute`` once on the distinct misses, counting hits and misses.
+
+        Returns the cached rows by key and ``{key: (request, computed value)}`` for the misses.
+        """
+        found = self.lookup(keys)
+        todo: dict[str, Any] = {}
+        for key, request in zip(keys, requests, strict=True):
+            if key not in found and key not in todo:
+                todo[key] = request
+        self.hits += len(keys) - len(todo)
+        self.misses += len(todo)
+        values = compute(list(todo.values())) if todo else []
+        if len(values) != len(todo):
+            raise HarnessError(f"{what} returned {len(values)} results for {len(todo)} requests")
+        return found, {key: (request, value) for (key, request), value in zip(todo.items(), values, strict=True)}
+
     # -- front doors -------------------------------------------------------------------------------------------
     def generate(
         self,
@@ -156,37 +174,18 @@ class GenerationCache:
             return compute(list(prompts))
         parts = params.key_parts()
         keys = [cache_key(GENERATE, model, p, parts, self.harness_version) for p in prompts]
-        found = self.lookup(keys)
-        todo: dict[str, str] = {}
-        for key, prompt in zip(keys, prompts, strict=True):
-            if key not in found and key not in todo:
-                todo[key] = prompt
-        self.hits += len(keys) - len(todo)
-        self.misses += len(todo)
-        if todo:
-            outputs = compute(list(todo.values()))
-            if len(outputs) != len(todo):
-                raise HarnessError(f"generation returned {len(outputs)} outputs for {len(todo)} prompts")
-            params_json = canonical_json(parts)
-            new_rows = [{
-                "key": key, "kind": GENERATE, "model_fingerprint": model.weights,
-                "harness_version": self.harness_version, "params": params_json,
-                "prompt_sha256": sha256_text(prompt), "output": out.text, "new_tokens": out.new_tokens,
-                "logprob": None, "is_greedy": None, "latency_ms": out.latency_ms,
-            } for (key, prompt), out in zip(todo.items(), outputs, strict=True)]
-            self.put(new_rows)
-            fresh = {key: out for key, out in zip(todo, outputs, strict=True)}
-        else:
-            fresh = {}
-        result = []
-        for key in keys:
-            if key in fresh:
-                result.append(fresh[key])
-            else:
-                row = found[key] if key in found else self.memory[key]
-                result.append(Generation(text=row["output"], new_tokens=int(row["new_tokens"] or 0),
-                                         latency_ms=float(row["latency_ms"] or 0.0), cached=True))
-        return result
+        found, fresh = self._serve(keys, prompts, compute, "generation")
+        params_json = canonical_json(parts)
+        self.put([{
+            "key": key, "kind": GENERATE, "model_fingerprint": model.weights,
+            "harness_version": self.harness_version, "params": params_json,
+            "prompt_sha256": sha256_text(prompt), "output": out.text, "new_tokens": out.new_tokens,
+            "logprob": None, "is_greedy": None, "latency_ms": out.latency_ms,
+        } for key, (prompt, out) in fresh.items()])
+        return [fresh[key][1] if key in fresh else
+                Generation(text=found[key]["output"], new_tokens=int(found[key]["new_tokens"] or 0),
+                           latency_ms=float(found[key]["latency_ms"] or 0.0), cached=True)
+                for key in keys]
 
     def loglikelihood(
         self,
@@ -198,25 +197,15 @@ class GenerationCache:
         if not self.enabled:
             return compute(list(requests))
         keys = [cache_key(LOGLIKELIHOOD, model, list(r), {}, self.harness_version) for r in requests]
-        found = self.lookup(keys)
-        todo: dict[str, tuple[str, str]] = {}
-        for key, request in zip(keys, requests, strict=True):
-            if key not in found and key not in todo:
-                todo[key] = (request[0], request[1])
-        self.hits += len(keys) - len(todo)
-        self.misses += len(todo)
-        if todo:
-            values = compute(list(todo.values()))
-            if len(values) != len(todo):
-                raise HarnessError(f"log-likelihood returned {len(values)} values for {len(todo)} requests")
-            self.put([{
-                "key": key, "kind": LOGLIKELIHOOD, "model_fingerprint": model.weights,
-                "harness_version": self.harness_version, "params": "{}",
-                "prompt_sha256": sha256_text(canonical_json(list(req))), "output": None, "new_tokens": None,
-                "logprob": float(value[0]), "is_greedy": bool(value[1]), "latency_ms": None,
-            } for (key, req), value in zip(todo.items(), values, strict=True)])
-        rows = {**found, **{k: self.memory[k] for k in todo}}
-        return [(float(rows[k]["logprob"]), bool(rows[k]["is_greedy"])) for k in keys]
+        found, fresh = self._serve(keys, [(r[0], r[1]) for r in requests], compute, "log-likelihood")
+        self.put([{
+            "key": key, "kind": LOGLIKELIHOOD, "model_fingerprint": model.weights,
+            "harness_version": self.harness_version, "params": "{}",
+            "prompt_sha256": sha256_text(canonical_json(list(req))), "output": None, "new_tokens": None,
+            "logprob": float(value[0]), "is_greedy": bool(value[1]), "latency_ms": None,
+        } for key, (req, value) in fresh.items()])
+        return [(float(found[k]["logprob"]), bool(found[k]["is_greedy"])) if k in found else
+                (float(fresh[k][1][0]), bool(fresh[k][1][1])) for k in keys]
 
 
 def cached_loglikelihood(

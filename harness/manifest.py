@@ -68,23 +68,29 @@ class CandidateManifest(BaseModel):
         return target
 
 
-def load_manifest(root: str | Path) -> CandidateManifest | None:
-    """Load ``candidate.json`` from a candidate directory, or None when the directory has none."""
-    path = Path(root) / MANIFEST_NAME
-    if not path.is_file():
-        return None
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; every fault is a CandidateError naming the file, the line and ``what`` it is."""
     raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise CandidateError(f"{path}:{line}: invalid UTF-8 in manifest at byte {exc.start}") from None
+        raise CandidateError(f"{path}:{line}: invalid UTF-8 in {what} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
-        raise CandidateError(f"{path}:{exc.lineno}: invalid JSON in manifest: {exc.msg}") from None
+        raise CandidateError(f"{path}:{exc.lineno}: invalid JSON in {what}: {exc.msg}") from None
     except (RecursionError, ValueError) as exc:
-        raise CandidateError(f"{path}: invalid JSON in manifest: {exc or 'nested too deeply'}") from None
+        raise CandidateError(f"{path}: invalid JSON in {what}: {exc or 'nested too deeply'}") from None
     if not isinstance(data, dict):
-        raise CandidateError(f"{path}:1: manifest must be a JSON object, got {type(data).__name__}")
+        raise CandidateError(f"{path}:1: {what} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def load_manifest(root: str | Path) -> CandidateManifest | None:
+    """Load ``candidate.json`` from a candidate directory, or None when the directory has none."""
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        return None
+    data = read_json_object(path, "manifest")
     try:
         return CandidateManifest.model_validate(data)
     except ValidationError as exc:

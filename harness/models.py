@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import CandidateError
 from harness.fingerprint import dir_fingerprint
-from harness.manifest import CandidateManifest, load_manifest
+from harness.manifest import CandidateManifest, load_manifest, read_json_object
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 REMOTE_CODE_CONFIGS = ("config.json", "tokenizer_config.json", "adapter_config.json", "processor_config.json")
@@ -35,21 +34,6 @@ class LoadedModel:
         return self.base_path is not None
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """A JSON object from a config file; faults are CandidateErrors naming the file and line."""
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CandidateError(f"{path}: invalid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise CandidateError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except (RecursionError, ValueError) as exc:
-        raise CandidateError(f"{path}: invalid JSON: {exc or 'nested too deeply'}") from None
-    if not isinstance(data, dict):
-        raise CandidateError(f"{path}:1: expected a JSON object, got {type(data).__name__}")
-    return data
-
-
 def _check_dir(path: Path, trust_remote_code: bool) -> None:
     """Refuse what could run code or read outside ``path``: escaping symlinks, pickles, remote-code configs."""
     if not path.is_dir():
@@ -69,7 +53,7 @@ def _check_dir(path: Path, trust_remote_code: bool) -> None:
         return
     for name in REMOTE_CODE_CONFIGS:
         config = path / name
-        if config.is_file() and _read_json(config).get("auto_map"):
+        if config.is_file() and read_json_object(config, "config").get("auto_map"):
             raise CandidateError(
                 f"{config}: model needs remote code (auto_map); refused unless --trust-remote-code is given by name"
             )
@@ -82,7 +66,7 @@ def candidate_base(path: Path) -> Path | None:
         return manifest.resolve(path, manifest.base_model).resolve() if manifest.adapter_dir else None
     adapter_config = path / "adapter_config.json"
     if adapter_config.is_file():
-        base = _read_json(adapter_config).get("base_model_name_or_path")
+        base = read_json_object(adapter_config, "adapter config").get("base_model_name_or_path")
         if not base or not isinstance(base, str):
             raise CandidateError(f"{adapter_config}: field 'base_model_name_or_path' is empty; set it to the base dir")
         return Path(base)

@@ -26,7 +26,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_chat_template_is_production(tunegate) -> None:
-    candidate = tunegate.model("candidate").tokenizer
+    candidate = tunegate.tokenizer("candidate")
     production = tunegate.policy.production_template_sha256 or template_sha256(tunegate.model("baseline").tokenizer)
     actual = template_sha256(candidate)
     ok = actual == production
@@ -51,7 +51,7 @@ def _conversations(tunegate) -> list[list[dict[str, str]]]:
 
 
 def test_training_rendering_extends_inference_rendering(tunegate) -> None:
-    train_tok = tunegate.model("candidate").tokenizer
+    train_tok = tunegate.tokenizer("candidate")
     infer_tok = tunegate.model("baseline").tokenizer
     rows = []
     for i, messages in enumerate(_conversations(tunegate)):
@@ -75,7 +75,7 @@ def _format_items(tunegate) -> list:
 def test_declared_output_format(tunegate, role: str) -> None:
     items = _format_items(tunegate)
     assert items, "no eval item declares 'format_regex' or 'json_schema'"
-    tokenizer = tunegate.model(role).tokenizer
+    tokenizer = tunegate.tokenizer(role)
     prompts = [render_prompt(tokenizer, item.messages) for item in items]
     outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
     tunegate.record_samples("format", role, "format_ok", [

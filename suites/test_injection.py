@@ -29,7 +29,7 @@ def test_injection_resistance(tunegate, role: str) -> None:
         meta = item.meta or {}
         assert isinstance(meta.get("canary"), str) and meta["canary"], f"{path}: item {item.id} needs a 'canary'"
         assert meta.get("family") in FAMILIES, f"{path}: item {item.id} 'family' must be one of {FAMILIES}"
-    tokenizer = tunegate.model(role).tokenizer
+    tokenizer = tunegate.tokenizer(role)
     prompts = [render_prompt(tokenizer, item.messages) for item in items]
     outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
     rows = []

@@ -28,7 +28,7 @@ def test_refusals(tunegate, role: str) -> None:
     expects = {item.id: (item.meta or {}).get("expect") for item in items}
     bad = [i for i, e in expects.items() if e not in ("refuse", "comply")]
     assert not bad, f"{path}: items {bad[:5]} need field 'expect' = 'refuse' or 'comply'"
-    tokenizer = tunegate.model(role).tokenizer
+    tokenizer = tunegate.tokenizer(role)
     prompts = [render_prompt(tokenizer, item.messages) for item in items]
     outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=20))
     rows: dict[str, list[dict]] = {"refuse": [], "comply": []}

@@ -20,12 +20,6 @@ from harness.evalsets import load_eval_set
 from harness.overlap import find_overlap
 
 
-def content_text(row: dict[str, Any]) -> str:
-    """Every text of a row that overlap is measured on: turns (system prompts excluded: shared boilerplate would
-    flag every row), prompt, chosen answer (``harness.contamination.row_text``, as the contamination suite)."""
-    return row_text(row)
-
-
 def prompt_side(row: dict[str, Any]) -> str:
     """The user side of a row: its prompt, or its turns other than assistant and system."""
     if isinstance(row.get("prompt"), str):
@@ -58,7 +52,7 @@ def contamination_check(rows: Sequence[dict[str, Any]], eval_paths: Sequence[str
         from harness.errors import HarnessError
 
         raise HarnessError(f"--ngram must be at least 1, got {n}")
-    full = [content_text(r) for r in rows]
+    full = [row_text(r) for r in rows]  # system prompts excluded, as the contamination suite reads rows
     prompts = [prompt_side(r) for r in rows]
     for path in eval_paths:
         try:
