@@ -81,6 +81,7 @@ def lora_config(config: TrainConfig) -> Any:
     """The peft LoRA config of the adapter methods."""
     from peft import LoraConfig
 
+    assert config.alpha is not None  # TrainConfig.__post_init__ defaults it to 2 * r
     return LoraConfig(r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
                       target_modules=config.target_modules, task_type="CAUSAL_LM")
 

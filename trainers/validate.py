@@ -231,7 +231,7 @@ def check_lengths(records: list[Record], tokenizer_dir: str | Path, max_length: 
         for k, record in enumerate(batch):
             for messages in conversations(record.row):
                 owner.append(k)
-                texts.append(tokenizer.apply_chat_template(messages, tokenize=False))
+                texts.append(str(tokenizer.apply_chat_template(messages, tokenize=False)))
         lengths = [0] * len(batch)
         for k, ids in zip(owner, tokenizer(texts, add_special_tokens=False)["input_ids"], strict=True):
             lengths[k] = max(lengths[k], len(ids))
