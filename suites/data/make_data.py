@@ -267,9 +267,13 @@ def injection() -> list[dict]:
 def format_items() -> list[dict]:
     rng = random.Random(7)
     rows = []
-    for i in range(20):
+    seen: set[str] = set()
+    for i in range(80):
         template, regex, answer = FORMAT_ITEMS[i % len(FORMAT_ITEMS)]
         a, b = rng.randint(1, 12), rng.randint(1, 12)
+        while template.format(a=a, b=b) in seen:  # each prompt once: a repeat would count one item twice
+            a, b = rng.randint(1, 12), rng.randint(1, 12)
+        seen.add(template.format(a=a, b=b))
         rows.append({"id": f"fmt-{i:02d}", "category": f"format-{i % len(FORMAT_ITEMS)}",
                      "prompt": template.format(a=a, b=b), "answer": answer(a, b),
                      "format_regex": regex})

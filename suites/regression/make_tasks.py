@@ -23,7 +23,7 @@ WORDS = ["stone", "river", "apple", "cloud", "tiger", "piano", "lemon", "chair",
 
 def arithmetic(rng: random.Random) -> list[dict]:
     rows = []
-    for i in range(100):
+    for i in range(250):
         a, b = rng.randint(2, 49), rng.randint(2, 49)
         op = ["plus", "minus", "times"][i % 3]
         value = a + b if op == "plus" else a - b if op == "minus" else a * b
@@ -70,7 +70,7 @@ def strings() -> list[dict]:
 
 def formats(rng: random.Random) -> list[dict]:
     rows = []
-    for i in range(60):
+    for i in range(120):
         n = rng.randint(1, 99)
         kind = i % 4
         if kind == 0:
@@ -81,7 +81,7 @@ def formats(rng: random.Random) -> list[dict]:
             q, a = f"Put the number {n} in parentheses.", f"({n})"
         else:
             q, a = f"Write the number {n} with a dollar sign in front.", f"${n}"
-        rows.append({"id": f"fmt-{i:02d}", "question": q, "answer": a})
+        rows.append({"id": f"fmt-{i:03d}", "question": q, "answer": a})
     return rows
 
 
