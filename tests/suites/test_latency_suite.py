@@ -21,3 +21,31 @@ def test_latency_numbers_are_sane(pytester, lora_candidate, tmp_path):
         assert m[(role, "tokens_per_s")] > 0 and m[(role, "peak_memory_mb")] > 10
     assert m[("candidate", "adapter_overhead")] > 0 and m[("candidate", "adapter_e2e_p50_ms")] > 0
     assert con.execute("SELECT count(*) FROM samples WHERE suite='latency' AND metric='e2e_ms'").fetchone()[0] == 12
+
+
+def test_each_timing_is_the_median_of_its_repeats(monkeypatch):
+    """One stretched run (a scheduler hiccup) must not become the measurement."""
+    from harness import latency
+
+    times = iter([10.0, 500.0, 12.0] * 100)  # every third call of each triple is fine; the middle one is an outlier
+    calls: list[tuple[int, int]] = []
+
+    def fake(model, tokenizer, prompts, new_tokens):
+        calls.append((len(prompts), new_tokens))
+        return next(times)
+
+    monkeypatch.setattr(latency, "_generate", fake)
+    monkeypatch.setattr(latency, "_rss_mb", lambda: 100.0)
+
+    class Model:
+        def parameters(self):
+            import torch
+
+            yield torch.zeros(1)
+
+    report = latency.measure(Model(), type("Tok", (), {})(), ["a", "b"], new_tokens=4, batch_size=2, warmup=0,
+                             repeats=3)
+    assert report.samples_ms == [12.0, 12.0] and report.ttft_ms == 12.0
+    assert report.e2e_p95_ms == 12.0 and report.tokens_per_s == 2 * 4 / 0.012
+    # per prompt: 3 ttft + 3 e2e runs; batch: 1 warm-up + 3 timed
+    assert len(calls) == 2 * 6 + 4
