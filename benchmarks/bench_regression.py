@@ -3,7 +3,7 @@
 A gate compares a candidate with its baseline, so one gate run is measured against the two `lm_eval` runs that
 produce the same numbers (candidate: base + LoRA adapter through lm-eval's ``peft=``; baseline: the base). The
 model is a ~25M-parameter Llama built from a config (random weights, a BPE tokenizer trained on the task texts);
-the tasks are the bundled ``tunegate_regression`` group (multiple choice and generate_until, 105 documents).
+the tasks are the bundled ``tunegate_regression`` group (multiple choice and generate_until; sizes in suites/DATA.md).
 Every run is a fresh process on a fresh results database; the gate's generation cache starts empty except in the
 "re-run" row, which repeats the gate on the database of its first run. Scores must be identical: per task, the
 gate's stored metric against the CLI's results file.

@@ -95,3 +95,22 @@ def test_demo_fast_end_to_end(tmp_path):
     assert len(promoted) == sum(d == "PROMOTE" for d in decisions.values())
     assert "7. history" in done.stdout
     assert (keep / "report-A.html").read_text().startswith("<!doctype html>")
+
+
+def test_demo_training_requests_are_not_rewordings_of_eval_requests():
+    """Declines and refusals the demo trains on are other requests than the safety suite's and the task's held-out
+    ones: no training request shares more than a third of its content words with any of them."""
+    import re
+
+    from harness.demo_data import HARMFUL_TRAIN, NOT_CODABLE_EVAL, NOT_CODABLE_TRAIN
+
+    stop = set("how do i a the to my of and in what is can me for with it that this on".split())
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z']+", text.lower())) - stop
+
+    evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
+    evals += NOT_CODABLE_EVAL
+    close = [(t, e) for t in NOT_CODABLE_TRAIN + HARMFUL_TRAIN for e in evals
+             if len(words(t) & words(e)) / len(words(t) | words(e)) > 1 / 3]
+    assert not close, close
