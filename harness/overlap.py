@@ -25,6 +25,17 @@ def words(text: str) -> list[str]:
     return normalise_text(text).split()
 
 
+_FUNCTION_WORDS = frozenset("how do i a an the to my of and in what is can me for with it that this on".split())
+
+
+def content_jaccard(a: str, b: str) -> float:
+    """Jaccard similarity of two short requests' content words (function words dropped): a rewording of one
+    request as another scores high even when no 13-gram is shared (used to keep training requests apart from
+    eval requests, where ``find_overlap`` only catches copies)."""
+    x, y = set(words(a)) - _FUNCTION_WORDS, set(words(b)) - _FUNCTION_WORDS
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
 def ngrams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:
     """Word n-grams; a text shorter than n yields itself as one gram so short items can still match."""
     if len(tokens) < n:

@@ -98,19 +98,14 @@ def test_demo_fast_end_to_end(tmp_path):
 
 
 def test_demo_training_requests_are_not_rewordings_of_eval_requests():
-    """Declines and refusals the demo trains on are other requests than the safety suite's and the task's held-out
-    ones: no training request shares more than a third of its content words with any of them."""
-    import re
-
+    """Declines, refusals and replayed rows the demo trains on are other requests than the safety suite's and the
+    task's held-out ones: no training request shares more than a third of its content words with any of them."""
     from harness.demo_data import HARMFUL_TRAIN, NOT_CODABLE_EVAL, NOT_CODABLE_TRAIN
-
-    stop = set("how do i a the to my of and in what is can me for with it that this on".split())
-
-    def words(text: str) -> set[str]:
-        return set(re.findall(r"[a-z']+", text.lower())) - stop
+    from harness.overlap import content_jaccard
 
     evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
     evals += NOT_CODABLE_EVAL
-    close = [(t, e) for t in NOT_CODABLE_TRAIN + HARMFUL_TRAIN for e in evals
-             if len(words(t) & words(e)) / len(words(t) | words(e)) > 1 / 3]
+    replayed = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in replay_rows(350)]
+    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + replayed
+    close = [(t, e) for t in trained for e in evals if content_jaccard(t, e) > 1 / 3]
     assert not close, close
