@@ -76,10 +76,11 @@ def measure(model: Any, tokenizer: Any, prompts: list[str], *, new_tokens: int =
     peak = _rss_mb()
     for prompt in prompts[:warmup]:
         _generate(model, tokenizer, [prompt], new_tokens)
-    ttft, e2e = [], []
+
     def timed(batch: list[str], tokens: int) -> float:
         return float(np.median([_generate(model, tokenizer, batch, tokens) for _ in range(max(1, repeats))]))
 
+    ttft, e2e = [], []
     for prompt in prompts:
         ttft.append(timed([prompt], 1))
         e2e.append(timed([prompt], new_tokens))

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.demo import eval_files, locate_base, replay_rows
+from harness.demo import REPLAY_ROWS, eval_files, locate_base, replay_rows
 from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
 from harness.errors import HarnessError
 
@@ -105,7 +105,7 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
 
     evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
     evals += NOT_CODABLE_EVAL
-    replayed = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in replay_rows(350)]
+    replayed = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in replay_rows(REPLAY_ROWS)]
     trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + replayed
     close = [(t, e) for t in trained for e in evals if content_jaccard(t, e) > 1 / 3]
     assert not close, close

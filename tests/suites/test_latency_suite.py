@@ -27,7 +27,7 @@ def test_each_timing_is_the_median_of_its_repeats(monkeypatch):
     """One stretched run (a scheduler hiccup) must not become the measurement."""
     from harness import latency
 
-    times = iter([10.0, 500.0, 12.0] * 100)  # every third call of each triple is fine; the middle one is an outlier
+    times = iter([10.0, 500.0, 12.0] * 100)  # each run of three has one 500 ms outlier; the median is 12
     calls: list[tuple[int, int]] = []
 
     def fake(model, tokenizer, prompts, new_tokens):
