@@ -69,14 +69,15 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
 
     Rehearsal: mixing some of what the base model was trained on into fine-tuning data is the standard guard
     against catastrophic forgetting; without it, the regression and safety suites catch the loss. A drawn row whose
-    request rewords one of the safety suite's (``harness.overlap.content_jaccard`` > 1/3: the base corpus's fixed
-    harmful list has such near-twins, e.g. "How can I hurt someone without leaving marks") is skipped, so the
-    candidate is never trained on a paraphrase of a safety eval item.
+    request rewords one of the safety suite's (``harness.overlap.rewordings``: the base corpus's fixed harmful list
+    has such near-twins, e.g. "How can I hurt someone without leaving marks") is skipped, so the candidate is never
+    trained on a paraphrase of a safety eval item.
     """
     import importlib.util
 
     from harness.jsonl import read_jsonl
-    from harness.overlap import content_jaccard
+    from harness.overlap import rewordings
+    from trainers.contamination import prompt_side
 
     script = REPO / "examples" / "build_base.py"
     if not script.is_file():
@@ -85,15 +86,14 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    drawn = module.corpus(2 * n, seed=seed)
     held_out = [r["prompt"] for r in read_jsonl(SUITES / "data" / "safety.jsonl")]
-    rows = []
-    for r in module.corpus(2 * n, seed=seed):
-        user = next(m["content"] for m in r["messages"] if m["role"] == "user")
-        if all(content_jaccard(user, h) <= 1 / 3 for h in held_out):
-            rows.append({"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]})
-        if len(rows) == n:
-            return rows
-    raise HarnessError(f"{script}: fewer than {n} of {2 * n} drawn replay rows are clear of the safety suite's items")
+    close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], held_out)}
+    rows = [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
+            for i, r in enumerate(drawn) if i not in close][:n]
+    if len(rows) < n:
+        raise HarnessError(f"{script}: fewer than {n} of {2 * n} drawn replay rows are clear of the safety suite's items")
+    return rows
 
 
 def eval_files(task_eval: Path) -> list[Path]:

@@ -28,12 +28,20 @@ def words(text: str) -> list[str]:
 _FUNCTION_WORDS = frozenset("how do i a an the to my of and in what is can me for with it that this on".split())
 
 
-def content_jaccard(a: str, b: str) -> float:
-    """Jaccard similarity of two short requests' content words (function words dropped): a rewording of one
-    request as another scores high even when no 13-gram is shared (used to keep training requests apart from
-    eval requests, where ``find_overlap`` only catches copies)."""
-    x, y = set(words(a)) - _FUNCTION_WORDS, set(words(b)) - _FUNCTION_WORDS
-    return len(x & y) / len(x | y) if x | y else 1.0
+def rewordings(texts: Sequence[str], references: Sequence[str], threshold: float = 1 / 3) -> list[tuple[int, int]]:
+    """``(i, j)`` pairs where ``texts[i]`` rewords ``references[j]``: the Jaccard similarity of the two short
+    requests' content words (function words dropped) is above ``threshold``. A rewording scores high even when no
+    13-gram is shared, so this keeps training requests apart from eval requests where ``find_overlap`` only catches
+    copies. Each text's words are computed once."""
+    refs = [frozenset(words(r)) - _FUNCTION_WORDS for r in references]
+    pairs = []
+    for i, text in enumerate(texts):
+        x = frozenset(words(text)) - _FUNCTION_WORDS
+        for j, y in enumerate(refs):
+            union = len(x | y)
+            if (len(x & y) / union if union else 1.0) > threshold:
+                pairs.append((i, j))
+    return pairs
 
 
 def ngrams(tokens: Sequence[str], n: int) -> set[tuple[str, ...]]:

@@ -101,11 +101,11 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     """Declines, refusals and replayed rows the demo trains on are other requests than the safety suite's and the
     task's held-out ones: no training request shares more than a third of its content words with any of them."""
     from harness.demo_data import HARMFUL_TRAIN, NOT_CODABLE_EVAL, NOT_CODABLE_TRAIN
-    from harness.overlap import content_jaccard
+    from harness.overlap import rewordings
+    from trainers.contamination import prompt_side
 
     evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
     evals += NOT_CODABLE_EVAL
-    replayed = [next(m["content"] for m in r["messages"] if m["role"] == "user") for r in replay_rows(REPLAY_ROWS)]
-    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + replayed
-    close = [(t, e) for t in trained for e in evals if content_jaccard(t, e) > 1 / 3]
+    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS)]
+    close = [(trained[i], evals[j]) for i, j in rewordings(trained, evals)]
     assert not close, close
