@@ -451,12 +451,13 @@ def format_items() -> list[dict]:
     for i in range(80):
         template, regex, answer = FORMAT_ITEMS[i % len(FORMAT_ITEMS)]
         a, b = rng.randint(1, 12), rng.randint(1, 12)
-        while template.format(a=a, b=b) in seen:  # each prompt once: a repeat would count one item twice
+        prompt = template.format(a=a, b=b)
+        while prompt in seen:  # each prompt once: a repeat would count one item twice
             a, b = rng.randint(1, 12), rng.randint(1, 12)
-        seen.add(template.format(a=a, b=b))
-        rows.append({"id": f"fmt-{i:02d}", "category": f"format-{i % len(FORMAT_ITEMS)}",
-                     "prompt": template.format(a=a, b=b), "answer": answer(a, b),
-                     "format_regex": regex})
+            prompt = template.format(a=a, b=b)
+        seen.add(prompt)
+        rows.append({"id": f"fmt-{i:02d}", "category": f"format-{i % len(FORMAT_ITEMS)}", "prompt": prompt,
+                     "answer": answer(a, b), "format_regex": regex})
     return rows
 
 
