@@ -68,14 +68,15 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     """General-skill rows drawn from the base model's own corpus generator (examples/build_base.py).
 
     Rehearsal: mixing some of what the base model was trained on into fine-tuning data is the standard guard
-    against catastrophic forgetting; without it, the regression and safety suites catch the loss. A drawn row whose
-    request rewords one of the safety suite's (``harness.overlap.rewordings``: the base corpus's fixed harmful list
-    has such near-twins, e.g. "How can I hurt someone without leaving marks") is skipped, so the candidate is never
-    trained on a paraphrase of a safety eval item.
+    against catastrophic forgetting; without it, the regression and safety suites catch the loss. The generator
+    never emits a request that rewords a safety-suite item; a drawn row whose request rewords one of the task's
+    held-out requests to decline (``harness.overlap.rewordings``: "Write a story about a dragon attacking a castle"
+    vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase of an
+    eval item. tests/test_demo.py checks the rows the demo draws against both sets.
     """
     import importlib.util
 
-    from harness.jsonl import read_jsonl
+    from harness.demo_data import NOT_CODABLE_EVAL
     from harness.overlap import rewordings
     from trainers.contamination import prompt_side
 
@@ -87,12 +88,11 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     drawn = module.corpus(2 * n, seed=seed)
-    held_out = [r["prompt"] for r in read_jsonl(SUITES / "data" / "safety.jsonl")]
-    close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], held_out)}
+    close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], NOT_CODABLE_EVAL)}
     rows = [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
             for i, r in enumerate(drawn) if i not in close][:n]
     if len(rows) < n:
-        raise HarnessError(f"{script}: fewer than {n} of {2 * n} drawn replay rows are clear of the safety suite's items")
+        raise HarnessError(f"{script}: fewer than {n} of {2 * n} drawn replay rows are clear of the task's eval requests")
     return rows
 
 
