@@ -25,7 +25,7 @@ from harness.jsonl import write_jsonl
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
-REPLAY_ROWS = 350  # general-skill rows mixed into the task data (about one in six)
+REPLAY_ROWS = 1200  # general-skill rows mixed into the task data (about two in five)
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,22 @@ class Recipe:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: full fine-tuning at a sensible learning rate with early stopping (measured: it stops after 7 of its
-    14 epochs). Candidate B: the same data, over-trained (three times A's learning rate, held constant, 8 epochs
-    straight, no early stopping).
+    """Candidate A: a sensible LoRA (rank 32 on every linear layer, lr 2e-3 cosine, 6 epochs, early stopping).
+    Candidate B: the same data, over-trained as a full fine-tune (lr 3e-2 held constant, 8 epochs straight, no early
+    stopping).
 
-    Both are full-parameter SFT: on the shipped 0.65M-parameter base a LoRA adapter cannot fit even the training
-    set (measured: r 16 all-linear, lr 1e-2, 25 epochs, 18% training accuracy; r 64: 58%), so a LoRA candidate
-    would only show the gate rejecting an under-fit model. On a real base model, use method "lora".
+    LoRA's learning rate is measured, not borrowed: at lr 1e-2 (r 64) the adapter on the 0.65M-parameter base never left
+    a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task.
     """
-    common = {"method": "sft", "batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
-    a = {**common, "learning_rate": 1e-2, "epochs": 4 if fast else 14, "early_stopping_patience": 3}
-    b = {**common, "learning_rate": 3e-2, "epochs": 4 if fast else 8, "early_stopping_patience": None,
+    common = {"batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
+    a = {**common, "method": "lora", "r": 32, "target_modules": "all-linear", "learning_rate": 2e-3,
+         "epochs": 4 if fast else 6, "early_stopping_patience": 2}
+    b = {**common, "method": "sft", "learning_rate": 3e-2, "epochs": 4 if fast else 8, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
-    return [Recipe("A", f"full SFT, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, early stopping", a),
-            Recipe("B", f"over-trained: lr {b['learning_rate']:g} constant, {b['epochs']} epochs, no early stopping", b)]
+    return [Recipe("A", f"LoRA r {a['r']} all-linear, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, "
+                        "early stopping", a),
+            Recipe("B", f"over-trained full SFT: lr {b['learning_rate']:g} constant, {b['epochs']} epochs, "
+                        "no early stopping", b)]
 
 
 def locate_base(explicit: Path | None = None) -> Path:
