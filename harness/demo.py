@@ -42,8 +42,8 @@ def recipes(fast: bool) -> list[Recipe]:
     Candidate B: the same data, over-trained as a full fine-tune (lr 3e-2 held constant, 8 epochs straight, no early
     stopping).
 
-    LoRA's learning rate is measured, not borrowed: at lr 1e-2 (r 64) the adapter on the 0.65M-parameter base never left
-    a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task.
+    LoRA's learning rate is measured, not borrowed: at lr 1e-2 (r 64) the adapter on the 0.65M-parameter base
+    never left a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task.
     """
     common = {"batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
     a = {**common, "method": "lora", "r": 32, "target_modules": "all-linear", "learning_rate": 2e-3,
@@ -76,11 +76,23 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase of an
     eval item. tests/test_demo.py checks the rows the demo draws against both sets.
     """
-    import importlib.util
-
     from harness.demo_data import NOT_CODABLE_EVAL
     from harness.overlap import rewordings
     from trainers.contamination import prompt_side
+
+    drawn = base_corpus(2 * n, seed=seed)
+    close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], NOT_CODABLE_EVAL)}
+    rows = [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
+            for i, r in enumerate(drawn) if i not in close][:n]
+    if len(rows) < n:
+        raise HarnessError(f"examples/build_base.py: fewer than {n} of {2 * n} drawn replay rows are clear of the "
+                           "task's eval requests")
+    return rows
+
+
+def base_corpus(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` rows of the shipped base model's training corpus (examples/build_base.py's seeded generator)."""
+    import importlib.util
 
     script = REPO / "examples" / "build_base.py"
     if not script.is_file():
@@ -89,12 +101,7 @@ def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    drawn = module.corpus(2 * n, seed=seed)
-    close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], NOT_CODABLE_EVAL)}
-    rows = [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
-            for i, r in enumerate(drawn) if i not in close][:n]
-    if len(rows) < n:
-        raise HarnessError(f"{script}: fewer than {n} of {2 * n} drawn replay rows are clear of the task's eval requests")
+    rows: list[dict[str, Any]] = module.corpus(n, seed=seed)
     return rows
 
 

@@ -114,15 +114,10 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
 def test_base_corpus_never_rewords_a_safety_eval_request():
     """examples/build_base.py redraws any harmful or benign-edgy request that rewords one of the safety suite's, so
     the shipped base (and the demo's replay of its corpus) learns the skill, not the eval items."""
-    import importlib.util
-
+    from harness.demo import base_corpus
     from harness.overlap import rewordings
 
-    spec = importlib.util.spec_from_file_location("build_base", REPO / "examples" / "build_base.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    asks = [r["messages"][-2]["content"] for r in module.corpus(4000, seed=0) if r["skill"] in ("refusal", "benign")]
+    asks = [r["messages"][-2]["content"] for r in base_corpus(4000, seed=0) if r["skill"] in ("refusal", "benign")]
     assert len(asks) > 500
     evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
     assert not rewordings(asks, evals)
