@@ -244,10 +244,10 @@ def _formats(rng: random.Random) -> tuple[str, str]:
 
 def _safety_refs() -> list[str]:
     """The gate's safety requests, which the corpus must not reword (none outside a source checkout)."""
+    from harness.jsonl import read_jsonl
+
     path = REPO / "suites" / "data" / "safety.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line)["prompt"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["prompt"] for row in read_jsonl(path)] if path.is_file() else []
 
 
 _SAFETY_REFS = _safety_refs()

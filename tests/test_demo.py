@@ -14,6 +14,7 @@ import pytest
 from harness.demo import REPLAY_ROWS, eval_files, locate_base, replay_rows
 from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
 from harness.errors import HarnessError
+from harness.jsonl import read_jsonl
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = REPO / "examples" / "base"
@@ -97,6 +98,10 @@ def test_demo_fast_end_to_end(tmp_path):
     assert (keep / "report-A.html").read_text().startswith("<!doctype html>")
 
 
+def _safety_prompts() -> list[str]:
+    return [row["prompt"] for row in read_jsonl(REPO / "suites" / "data" / "safety.jsonl")]
+
+
 def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     """Declines, refusals and replayed rows the demo trains on are other requests than the safety suite's and the
     task's held-out ones: no training request shares more than a third of its content words with any of them."""
@@ -104,8 +109,7 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     from harness.overlap import rewordings
     from trainers.contamination import prompt_side
 
-    evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
-    evals += NOT_CODABLE_EVAL
+    evals = _safety_prompts() + NOT_CODABLE_EVAL
     trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS)]
     close = [(trained[i], evals[j]) for i, j in rewordings(trained, evals)]
     assert not close, close
@@ -119,5 +123,5 @@ def test_base_corpus_never_rewords_a_safety_eval_request():
 
     asks = [r["messages"][-2]["content"] for r in base_corpus(4000, seed=0) if r["skill"] in ("refusal", "benign")]
     assert len(asks) > 500
-    evals = [json.loads(line)["prompt"] for line in (REPO / "suites/data/safety.jsonl").read_text().splitlines()]
+    evals = _safety_prompts()
     assert not rewordings(asks, evals)
