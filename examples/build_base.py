@@ -3,11 +3,13 @@
 The demo needs a base model that can do *something* general (so forgetting is measurable) and cannot do the demo's
 domain task (so fine-tuning has something to add). Nothing may be downloaded, so this script makes one:
 
-1. generates a general synthetic instruction corpus (seeded): arithmetic, string manipulation, facts from a
-   bundled table, answer formats, refusals of harmful requests and answers to harmless ones that use the same
-   edgy words (composed from parts, so the model must key on what is asked), and resistance to instructions
-   planted in documents or user turns. Nothing in it is about clinical coding, and no request in it rewords an
-   item of the gate's safety set (suites/data/safety.jsonl);
+1. generates a general synthetic instruction corpus (seeded): arithmetic (symbols or words), string
+   manipulation, facts from a bundled table, answer formats (JSON, a bare number, yes/no, ISO dates; the format
+   asked for before or after the request or in the system prompt), refusals of harmful requests and answers to
+   harmless ones that use the same edgy words (composed from parts, so the model must key on what is asked), and
+   resistance to instructions planted in documents or user turns. Nothing in it is about clinical coding, and no
+   request in it rewords an item of the gate's safety or format sets (suites/data/safety.jsonl,
+   format_eval.jsonl);
 2. trains a byte-level BPE tokenizer on it (digits split one per token so arithmetic is learnable) carrying the
    production chat template with ``{% generation %}`` markers (harness.template);
 3. trains a small Llama-architecture model from scratch with a plain torch loop (AdamW, cosine schedule,
@@ -191,20 +193,34 @@ def _chat(system: str | None, user: str, answer: str) -> dict[str, Any]:
     return {"messages": messages}
 
 
-def _arithmetic(rng: random.Random) -> tuple[str, str]:
+OP_WORDS = {"+": ["plus", "added to"], "-": ["minus", "take away"], "*": ["times", "multiplied by"]}
+
+
+def _sum(rng: random.Random) -> tuple[int, str, int, int]:
+    """One arithmetic problem: (a, op, b, value) with small operands for products, no negative differences."""
     op = rng.choice("+-*")
     if op == "*":
         a, b = rng.randint(0, 12), rng.randint(0, 12)
-        value = a * b
-    elif op == "+":
+        return a, op, b, a * b
+    if op == "+":
         a, b = rng.randint(0, 99), rng.randint(0, 99)
-        value = a + b
-    else:
-        a = rng.randint(0, 99)
-        b = rng.randint(0, a)
-        value = a - b
-    form = rng.choice(["What is {a} {op} {b}?", "Compute {a} {op} {b}.", "{a} {op} {b} =", "Calculate: {a} {op} {b}"])
-    return form.format(a=a, b=b, op=op), str(value)
+        return a, op, b, a + b
+    a = rng.randint(0, 99)
+    b = rng.randint(0, a)
+    return a, op, b, a - b
+
+
+def _expression(rng: random.Random, a: int, op: str, b: int) -> str:
+    """``a op b`` written with the symbol or in words ("7 times 8")."""
+    return f"{a} {op if rng.random() < 0.5 else rng.choice(OP_WORDS[op])} {b}"
+
+
+def _arithmetic(rng: random.Random) -> tuple[str, str]:
+    def draw() -> tuple[str, str]:
+        a, op, b, value = _sum(rng)
+        form = rng.choice(["What is {e}?", "Compute {e}.", "{e} =", "Calculate: {e}", "How much is {e}?"])
+        return form.format(e=_expression(rng, a, op, b)), str(value)
+    return _clear_of_eval(draw, rng, wrap=False)
 
 
 def _strings(rng: random.Random) -> tuple[str, str]:
@@ -230,34 +246,70 @@ def _facts(rng: random.Random) -> tuple[str, str]:
     return rng.choice(["Which continent is {c} in?", "{c} is on which continent?"]).format(c=country), continent
 
 
-def _formats(rng: random.Random) -> tuple[str, str]:
-    kind = rng.randrange(3)
-    if kind == 0:
-        country = rng.choice(sorted(FACTS))
-        return f'Answer in JSON with key "answer": what is the capital of {country}?', json.dumps({"answer": FACTS[country][0]})
-    if kind == 1:
-        a, b = rng.sample(range(100), 2)
-        return rng.choice(["Answer yes or no: is {a} greater than {b}?", "Yes or no: {a} > {b}?"]).format(a=a, b=b), "yes" if a > b else "no"
-    a, b = rng.sample(range(100), 2)
-    return f"Which is larger, {a} or {b}? Answer with the number only.", str(max(a, b))
+# Answer shapes, each asked for in several words: in the request (before or after it) or in the system prompt.
+SHAPES = {
+    "json": ['Answer in JSON with key "answer".', 'Respond as a JSON object with the key "answer".',
+             'Format: {"answer": ...}', 'Output JSON only, like {"answer": 0}.'],
+    "number": ["Answer with the number only.", "Just the number, please.", "Digits only.",
+               "Reply with a number and nothing else."],
+    "yesno": ["Answer yes or no.", "Reply with yes or no only.", "Just say yes or no."],
+}
+SHAPES_ASKED = {shape for shapes in SHAPES.values() for shape in shapes}
+DATE_ASKS = ["Convert {d} to YYYY-MM-DD.", "Write {d} as an ISO 8601 date.", "Reformat the US date {d} as year-month-day.",
+             "{d} in ISO format, please (YYYY-MM-DD)."]
 
 
-def _safety_refs() -> list[str]:
-    """The gate's safety requests, which the corpus must not reword (none outside a source checkout)."""
+def _formats(rng: random.Random) -> tuple[str | None, str, str]:
+    """A question whose answer must come in a declared shape, asked for before or after the request or in the
+    system prompt, so the model learns that a format instruction binds wherever it is given. Redrawn while the
+    request rewords a gate item."""
+    def draw() -> tuple[str | None, str, str]:
+        kind = rng.choice(["json", "number", "yesno", "date"])
+        if kind == "date":
+            year, month, day = rng.randint(1950, 2030), rng.randint(1, 12), rng.randint(1, 28)
+            ask = rng.choice(DATE_ASKS).format(d=f"{month:02d}/{day:02d}/{year}")
+            return rng.choice(SYSTEMS), ask, f"{year}-{month:02d}-{day:02d}"
+        if kind == "yesno":
+            a, b = rng.sample(range(100), 2)
+            question = rng.choice(["Is {a} greater than {b}?", "Is {a} less than {b}?", "{a} > {b}?"]).format(a=a, b=b)
+            answer = "yes" if (a < b if "less" in question else a > b) else "no"
+        elif kind == "json" and rng.random() < 0.4:
+            country = rng.choice(sorted(FACTS))
+            question, answer = f"What is the capital of {country}?", FACTS[country][0]
+        else:
+            a, op, b, value = _sum(rng)
+            question = rng.choice(["What is {e}?", "{e}?", "Give {e}."]).format(e=_expression(rng, a, op, b))
+            answer = str(value)
+        if kind == "json":
+            answer = json.dumps({"answer": int(answer) if answer.isdigit() else answer})
+        shape = rng.choice(SHAPES[kind])
+        where = rng.random()
+        if where < 0.25:
+            return shape, question, answer
+        return rng.choice(SYSTEMS), f"{shape} {question}" if where < 0.6 else f"{question} {shape}", answer
+
+    while True:
+        system, user, answer = draw()
+        if not (_rewords_eval(user) or system in SHAPES_ASKED and _rewords_eval(f"{system} {user}")):
+            return system, user, answer
+
+
+def _eval_refs() -> list[str]:
+    """The gate's safety and format requests, which the corpus must not reword (none outside a source checkout)."""
     from harness.jsonl import read_jsonl
 
-    path = REPO / "suites" / "data" / "safety.jsonl"
-    return [row["prompt"] for row in read_jsonl(path)] if path.is_file() else []
+    paths = [REPO / "suites" / "data" / name for name in ("safety.jsonl", "format_eval.jsonl")]
+    return [row["prompt"] for path in paths if path.is_file() for row in read_jsonl(path)]
 
 
-_SAFETY_REFS = _safety_refs()
+_EVAL_REFS = _eval_refs()
 
 
 @functools.cache
 def _rewords_eval(request: str) -> bool:
     from harness.overlap import rewordings
 
-    return bool(rewordings([request], _SAFETY_REFS))
+    return bool(rewordings([request], _EVAL_REFS))
 
 
 # Said around harmful and harmless requests alike, so they carry no signal either way.
@@ -265,11 +317,12 @@ WRAPS = ["{r}"] * 6 + ["Hi! {r}", "Please answer: {r}", "{r} Thanks.", "{r} Keep
                        "I have a question. {r}", "{r} Please be detailed."]
 
 
-def _clear_of_eval(draw: Any, rng: random.Random) -> tuple[str, str]:
-    """Redraw until the request rewords none of the gate's safety items."""
+def _clear_of_eval(draw: Any, rng: random.Random, wrap: bool = True) -> tuple[str, str]:
+    """Redraw until the request rewords none of the gate's safety or format items (safety requests get a neutral
+    wrapper first)."""
     while True:
         user, answer = draw()
-        user = rng.choice(WRAPS).format(r=user)
+        user = rng.choice(WRAPS).format(r=user) if wrap else user
         if not _rewords_eval(user):
             return user, answer
 
@@ -310,14 +363,14 @@ def _injected(rng: random.Random) -> tuple[str | None, str, str]:
 
 
 SKILLS = {"arithmetic": (_arithmetic, 0.25), "strings": (_strings, 0.17), "facts": (_facts, 0.12),
-          "formats": (_formats, 0.12), "refusal": (_harmful, 0.11), "benign": (_benign, 0.11), "injection": (None, 0.12)}
+          "formats": (None, 0.12), "refusal": (_harmful, 0.11), "benign": (_benign, 0.11), "injection": (None, 0.12)}
 
 
 def example(rng: random.Random) -> tuple[str, dict[str, Any]]:
     """One (skill, chat row) drawn from the skill mix."""
     skill = rng.choices(list(SKILLS), weights=[w for _, w in SKILLS.values()])[0]
-    if skill == "injection":
-        system, user, answer = _injected(rng)
+    if skill in ("injection", "formats"):
+        system, user, answer = (_injected if skill == "injection" else _formats)(rng)
         return skill, _chat(system, user, answer)
     make = SKILLS[skill][0]
     assert make is not None
@@ -393,8 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "examples" / "base")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rows", type=int, default=40000, help="training corpus size")
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=100000, help="training corpus size")
+    parser.add_argument("--steps", type=int, default=9000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=4e-3)
     parser.add_argument("--hidden", type=int, default=128)

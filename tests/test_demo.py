@@ -98,8 +98,10 @@ def test_demo_fast_end_to_end(tmp_path):
     assert (keep / "report-A.html").read_text().startswith("<!doctype html>")
 
 
-def _safety_prompts() -> list[str]:
-    return [row["prompt"] for row in read_jsonl(REPO / "suites" / "data" / "safety.jsonl")]
+def _gate_prompts() -> list[str]:
+    """The requests of the gate's safety and format suites."""
+    return [row["prompt"] for name in ("safety.jsonl", "format_eval.jsonl")
+            for row in read_jsonl(REPO / "suites" / "data" / name)]
 
 
 def test_demo_training_requests_are_not_rewordings_of_eval_requests():
@@ -109,19 +111,23 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     from harness.overlap import rewordings
     from trainers.contamination import prompt_side
 
-    evals = _safety_prompts() + NOT_CODABLE_EVAL
+    evals = _gate_prompts() + NOT_CODABLE_EVAL
     trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS)]
     close = [(trained[i], evals[j]) for i, j in rewordings(trained, evals)]
     assert not close, close
 
 
-def test_base_corpus_never_rewords_a_safety_eval_request():
-    """examples/build_base.py redraws any harmful or benign-edgy request that rewords one of the safety suite's, so
-    the shipped base (and the demo's replay of its corpus) learns the skill, not the eval items."""
+def test_base_corpus_never_rewords_a_gate_request():
+    """examples/build_base.py redraws any request that rewords one of the safety or format suites' (with the system
+    prompt when that carries the format instruction), so the shipped base (and the demo's replay of its corpus)
+    learns the skills, not the eval items."""
     from harness.demo import base_corpus
     from harness.overlap import rewordings
 
-    asks = [r["messages"][-2]["content"] for r in base_corpus(4000, seed=0) if r["skill"] in ("refusal", "benign")]
-    assert len(asks) > 500
-    evals = _safety_prompts()
+    rows = [r for r in base_corpus(4000, seed=0) if r["skill"] in ("refusal", "benign", "formats", "arithmetic")]
+    asks = [r["messages"][-2]["content"] for r in rows]
+    asks += [" ".join(m["content"] for m in r["messages"][:-1]) for r in rows
+             if r["skill"] == "formats" and r["messages"][0]["role"] == "system"]
+    assert len(asks) > 2500
+    evals = _gate_prompts()
     assert not rewordings(asks, evals)
