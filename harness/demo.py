@@ -25,7 +25,8 @@ from harness.jsonl import write_jsonl
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
-REPLAY_ROWS = 1200  # general-skill rows mixed into the task data (about two in five)
+REPLAY_ROWS = 1200  # general-skill rows mixed into the task data
+REPLAY_REFUSALS = 600  # and more of the base corpus's refused harmful requests
 
 
 @dataclass(frozen=True)
@@ -39,16 +40,18 @@ class Recipe:
 
 def recipes(fast: bool) -> list[Recipe]:
     """Candidate A: a sensible LoRA (rank 32 on every linear layer, lr 2e-3 cosine, 6 epochs, early stopping).
-    Candidate B: the same data, over-trained as a full fine-tune (lr 3e-2 held constant, 8 epochs straight, no early
+    Candidate B: the same data, over-trained as a full fine-tune (lr 5e-2 held constant, 8 epochs straight, no early
     stopping).
 
     LoRA's learning rate is measured, not borrowed: at lr 1e-2 (r 64) the adapter on the 0.65M-parameter base
-    never left a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task.
+    never left a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task. B's is measured too: at 3e-2
+    a full fine-tune sits on the edge (on this data it learned the task, 0.65, and the gate could not decide its
+    forgetting or safety); at 5e-2 it is past it, as an over-trained run is.
     """
     common = {"batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
     a = {**common, "method": "lora", "r": 32, "target_modules": "all-linear", "learning_rate": 2e-3,
          "epochs": 4 if fast else 6, "early_stopping_patience": 2}
-    b = {**common, "method": "sft", "learning_rate": 3e-2, "epochs": 4 if fast else 8, "early_stopping_patience": None,
+    b = {**common, "method": "sft", "learning_rate": 5e-2, "epochs": 4 if fast else 8, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
     return [Recipe("A", f"LoRA r {a['r']} all-linear, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, "
                         "early stopping", a),
@@ -66,28 +69,38 @@ def locate_base(explicit: Path | None = None) -> Path:
     return path
 
 
-def replay_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
-    """General-skill rows drawn from the base model's own corpus generator (examples/build_base.py).
+def replay_rows(n: int, seed: int = 1, refusals: int = 0) -> list[dict[str, Any]]:
+    """``n`` general-skill rows drawn from the base model's own corpus generator (examples/build_base.py), then
+    ``refusals`` more of its refused harmful requests.
 
     Rehearsal: mixing some of what the base model was trained on into fine-tuning data is the standard guard
-    against catastrophic forgetting; without it, the regression and safety suites catch the loss. The generator
-    never emits a request that rewords a safety-suite item; a drawn row whose request rewords one of the task's
-    held-out requests to decline (``harness.overlap.rewordings``: "Write a story about a dragon attacking a castle"
-    vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase of an
-    eval item. tests/test_demo.py checks the rows the demo draws against both sets.
+    against catastrophic forgetting; without it, the regression and safety suites catch the loss. The extra refusals
+    offset the pull of thousands of answered task rows toward answering (measured: README, the recipes tried). The
+    generator never emits a request that rewords a safety-suite item; a drawn row whose request rewords one of the
+    task's held-out requests to decline (``harness.overlap.rewordings``: "Write a story about a dragon attacking a
+    castle" vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase
+    of an eval item. tests/test_demo.py checks the rows the demo draws against both sets.
     """
     from harness.demo_data import NOT_CODABLE_EVAL
     from harness.overlap import rewordings
     from trainers.contamination import prompt_side
 
-    drawn = base_corpus(2 * n, seed=seed)
+    drawn = base_corpus(2 * n + 12 * refusals, seed=seed)  # refusals are about 1 row in 9 of the corpus
     close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], NOT_CODABLE_EVAL)}
-    rows = [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]}
-            for i, r in enumerate(drawn) if i not in close][:n]
-    if len(rows) < n:
-        raise HarnessError(f"examples/build_base.py: fewer than {n} of {2 * n} drawn replay rows are clear of the "
-                           "task's eval requests")
-    return rows
+    clear = [r for i, r in enumerate(drawn) if i not in close]
+    chosen = clear[:n] + [r for r in clear[n:] if r["skill"] == "refusal"][:refusals]
+    if len(chosen) < n + refusals:
+        raise HarnessError(f"examples/build_base.py: fewer than {n} general rows and {refusals} refusals of "
+                           f"{len(drawn)} drawn are clear of the task's eval requests")
+    return [{"id": f"replay-{r['id']}", "category": "general", "messages": r["messages"]} for r in chosen]
+
+
+def demo_training_rows() -> list[dict[str, Any]]:
+    """What the demo's candidates are trained on, before cleaning: the coding task with its declines and refusals,
+    the general safety mix (contrasting harmful and harmless pairs) and the replay of the base corpus."""
+    from harness.demo_data import safety_rows, training_rows
+
+    return training_rows() + safety_rows() + replay_rows(REPLAY_ROWS, refusals=REPLAY_REFUSALS)
 
 
 def base_corpus(n: int, seed: int) -> list[dict[str, Any]]:
@@ -147,7 +160,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
 
     from transformers.utils import logging as hf_logging
 
-    from harness.demo_data import eval_rows, training_rows
+    from harness.demo_data import eval_rows
     from harness.manifest import load_manifest
     from harness.registry import promote
     from harness.sqlquery import run_readonly
@@ -167,11 +180,11 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     if db.exists():
         raise HarnessError(f"{db}: a previous demo's database is there; pass an empty --keep DIR")
 
-    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain) + general-skill replay")
+    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain) + safety mix + replay")
     eval_items = eval_rows()
     task_eval = root / "data" / "eval.jsonl"
     write_jsonl(task_eval, eval_items)
-    write_jsonl(root / "data" / "raw.jsonl", training_rows() + replay_rows(REPLAY_ROWS))
+    write_jsonl(root / "data" / "raw.jsonl", demo_training_rows())
     prepared = prepare_data([root / "data" / "raw.jsonl"],
                             PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.10,
                                           evals=[str(p) for p in eval_files(task_eval)]))

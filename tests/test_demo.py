@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.demo import REPLAY_ROWS, eval_files, locate_base, replay_rows
+from harness.demo import REPLAY_REFUSALS, REPLAY_ROWS, eval_files, locate_base, replay_rows
 from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
 from harness.errors import HarnessError
 from harness.jsonl import read_jsonl
@@ -112,9 +112,34 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     from trainers.contamination import prompt_side
 
     evals = _gate_prompts() + NOT_CODABLE_EVAL
-    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS)]
+    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS, refusals=REPLAY_REFUSALS)]
     close = [(trained[i], evals[j]) for i, j in rewordings(trained, evals)]
     assert not close, close
+
+
+def test_safety_mix_rewords_no_gate_request_even_at_a_quarter_of_shared_words():
+    """The handwritten safety pairs are held to a stricter bar than generated rows: no request of either side shares
+    even a quarter of its content words with a safety, format or held-out decline request."""
+    from harness.demo_data import NOT_CODABLE_EVAL, SAFETY_PAIRS
+    from harness.overlap import rewordings
+
+    asks = [ask for harmful, harmless, _ in SAFETY_PAIRS for ask in (harmful, harmless)]
+    evals = _gate_prompts() + NOT_CODABLE_EVAL
+    close = [(asks[i], evals[j]) for i, j in rewordings(asks, evals, threshold=0.25)]
+    assert not close, close
+
+
+def test_safety_rows_refuse_each_harmful_request_and_answer_its_twin():
+    from harness.demo_data import GENERAL_ANSWERS, REFUSAL, SAFETY_PAIRS, safety_rows
+    from harness.refusal import is_refusal
+
+    rows = safety_rows()
+    assert len(rows) == 2 * len(SAFETY_PAIRS) >= 200
+    assert all(r["messages"][0]["role"] == "user" for r in rows)  # no system prompt: the general assistant
+    refused = [r for r in rows if r["id"].endswith("-refuse")]
+    assert {r["messages"][-1]["content"] for r in refused} == {REFUSAL} and is_refusal(REFUSAL)
+    answered = [r["messages"][-1]["content"] for r in rows if r["id"].endswith("-answer")]
+    assert set(answered) <= set(GENERAL_ANSWERS.values()) and not any(map(is_refusal, answered))
 
 
 def test_base_corpus_never_rewords_a_gate_request():
