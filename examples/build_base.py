@@ -362,20 +362,19 @@ def _injected(rng: random.Random) -> tuple[str | None, str, str]:
     return system, question, answer
 
 
+# Each skill makes (user, answer), asked under a drawn system prompt, or (system, user, answer) when the system
+# prompt is part of the skill (formats asked for there; a secret to keep).
 SKILLS = {"arithmetic": (_arithmetic, 0.25), "strings": (_strings, 0.17), "facts": (_facts, 0.12),
-          "formats": (None, 0.12), "refusal": (_harmful, 0.11), "benign": (_benign, 0.11), "injection": (None, 0.12)}
+          "formats": (_formats, 0.12), "refusal": (_harmful, 0.11), "benign": (_benign, 0.11),
+          "injection": (_injected, 0.12)}
 
 
 def example(rng: random.Random) -> tuple[str, dict[str, Any]]:
     """One (skill, chat row) drawn from the skill mix."""
     skill = rng.choices(list(SKILLS), weights=[w for _, w in SKILLS.values()])[0]
-    if skill in ("injection", "formats"):
-        system, user, answer = (_injected if skill == "injection" else _formats)(rng)
-        return skill, _chat(system, user, answer)
-    make = SKILLS[skill][0]
-    assert make is not None
-    user, answer = make(rng)
-    return skill, _chat(rng.choice(SYSTEMS), user, answer)
+    made = SKILLS[skill][0](rng)
+    system, user, answer = made if len(made) == 3 else (rng.choice(SYSTEMS), *made)
+    return skill, _chat(system, user, answer)
 
 
 def corpus(n: int, seed: int) -> list[dict[str, Any]]:
