@@ -387,6 +387,12 @@ def corpus(n: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
+def corpus_sha256(rows: list[dict[str, Any]]) -> str:
+    """The corpus's sha256 as BUILD.json records it: one sorted-key JSON object per line."""
+    blob = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
 def build_tokenizer(texts: list[str], vocab_size: int) -> Any:
     """Byte-level BPE with digits split one per token, carrying the production chat template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -465,8 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     began = time.perf_counter()
     rows = corpus(args.rows, args.seed)
-    blob = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode("utf-8")
-    corpus_sha = hashlib.sha256(blob).hexdigest()
+    corpus_sha = corpus_sha256(rows)
     held_out = corpus(args.eval, args.seed + 1) if args.eval else []
     texts = [m["content"] for r in rows[:20000] for m in r["messages"]]
     tokenizer = build_tokenizer(texts, args.vocab)

@@ -8,6 +8,7 @@ Nothing is scripted to come out one way: every number comes from the models and 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from harness.console import console, table
@@ -105,6 +107,13 @@ def demo_training_rows() -> list[dict[str, Any]]:
 
 def base_corpus(n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` rows of the shipped base model's training corpus (examples/build_base.py's seeded generator)."""
+    rows: list[dict[str, Any]] = build_base_script().corpus(n, seed=seed)
+    return rows
+
+
+@functools.cache
+def build_base_script() -> ModuleType:
+    """examples/build_base.py, loaded by path: it is a script beside the shipped base, not a package module."""
     import importlib.util
 
     script = REPO / "examples" / "build_base.py"
@@ -114,8 +123,7 @@ def base_corpus(n: int, seed: int) -> list[dict[str, Any]]:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    rows: list[dict[str, Any]] = module.corpus(n, seed=seed)
-    return rows
+    return module
 
 
 def eval_files(task_eval: Path) -> list[Path]:

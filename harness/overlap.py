@@ -6,9 +6,11 @@ sides of the contract measure overlap the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,18 +30,35 @@ def words(text: str) -> list[str]:
 _FUNCTION_WORDS = frozenset("how do i a an the to my of and in what is can me for with it that this on".split())
 
 
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(words(text)) - _FUNCTION_WORDS
+
+
+@functools.lru_cache(maxsize=16)
+def _indexed(references: tuple[str, ...]) -> tuple[list[frozenset[str]], dict[str, list[int]], list[int]]:
+    """The references' content words, which references hold each word, and which hold none."""
+    sets = [_content_words(r) for r in references]
+    index: dict[str, list[int]] = defaultdict(list)
+    for j, ref in enumerate(sets):
+        for word in ref:
+            index[word].append(j)
+    return sets, dict(index), [j for j, ref in enumerate(sets) if not ref]
+
+
 def rewordings(texts: Sequence[str], references: Sequence[str], threshold: float = 1 / 3) -> list[tuple[int, int]]:
     """``(i, j)`` pairs where ``texts[i]`` rewords ``references[j]``: the Jaccard similarity of the two short
-    requests' content words (function words dropped) is above ``threshold``. A rewording scores high even when no
-    13-gram is shared, so this keeps training requests apart from eval requests where ``find_overlap`` only catches
-    copies. Each text's words are computed once."""
-    refs = [frozenset(words(r)) - _FUNCTION_WORDS for r in references]
+    requests' content words (function words dropped) is above ``threshold`` (in [0, 1)). A rewording scores high
+    even when no 13-gram is shared, so this keeps training requests apart from eval requests where
+    ``find_overlap`` only catches copies. Only references sharing a word with the text are compared, and the
+    references' words are indexed once per distinct reference list (the corpus generator asks one request at a
+    time against the same thousand)."""
+    refs, index, wordless = _indexed(tuple(references))
     pairs = []
     for i, text in enumerate(texts):
-        x = frozenset(words(text)) - _FUNCTION_WORDS
-        for j, y in enumerate(refs):
-            union = len(x | y)
-            if (len(x & y) / union if union else 1.0) > threshold:
+        x = _content_words(text)
+        for j in sorted({j for word in x for j in index.get(word, ())}) if x else wordless:
+            union = len(x | refs[j])
+            if (len(x & refs[j]) / union if union else 1.0) > threshold:
                 pairs.append((i, j))
     return pairs
 

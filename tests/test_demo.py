@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.demo import REPLAY_REFUSALS, REPLAY_ROWS, eval_files, locate_base, replay_rows
+from harness.demo import REPLAY_REFUSALS, REPLAY_ROWS, build_base_script, eval_files, locate_base, replay_rows
 from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
 from harness.errors import HarnessError
 from harness.jsonl import read_jsonl
@@ -41,6 +41,17 @@ def test_shipped_base_records_how_it_was_built():
     assert build["command"].startswith("python examples/build_base.py")
     assert len(build["corpus_sha256"]) == 64
     assert (BASE / "model.safetensors").stat().st_size < 20 * 2**20
+
+
+def test_generator_still_emits_the_corpus_the_shipped_base_was_trained_on():
+    """The corpus generator redraws any request that rewords a gate item, so adding eval items can change what it
+    emits; then the shipped weights no longer match their recorded corpus, and the base may have been trained on
+    paraphrases of the new items. Whoever grows an eval set must keep this passing (drop the reworded items) or
+    rebuild the base."""
+    script = build_base_script()
+    build = json.loads((BASE / "BUILD.json").read_text())
+    rows = script.corpus(build["corpus_rows"], seed=build["seed"])
+    assert script.corpus_sha256(rows) == build["corpus_sha256"]
 
 
 def test_missing_base_is_a_harness_error_naming_the_fix(tmp_path):
