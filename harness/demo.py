@@ -27,7 +27,7 @@ from harness.jsonl import write_jsonl
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
-REPLAY_ROWS = 1200  # general-skill rows mixed into the task data
+REPLAY_ROWS = 900  # general-skill rows mixed into the task data
 REPLAY_REFUSALS = 600  # and more of the base corpus's refused harmful requests
 
 
@@ -41,19 +41,21 @@ class Recipe:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: a sensible LoRA (rank 32 on every linear layer, lr 2e-3 cosine, 6 epochs, early stopping).
-    Candidate B: the same data, over-trained as a full fine-tune (lr 5e-2 held constant, 8 epochs straight, no early
+    """Candidate A: a sensible LoRA (rank 32 on every linear layer, lr 2e-3 cosine, 4 epochs, early stopping).
+    Candidate B: the same data, over-trained as a full fine-tune (lr 5e-2 held constant, 6 epochs straight, no early
     stopping).
 
     LoRA's learning rate is measured, not borrowed: at lr 1e-2 (r 64) the adapter on the 0.65M-parameter base
-    never left a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task. B's is measured too: at 3e-2
-    a full fine-tune sits on the edge (on this data it learned the task, 0.65, and the gate could not decide its
-    forgetting or safety); at 5e-2 it is past it, as an over-trained run is.
+    never left a validation loss of 2.4 (task accuracy 0); at 2e-3 it learns the task. Its dropout is 0: on a model
+    this small the dropout masks cost more than the matmuls (4 epochs train in 134 s without, 196 s with 0.05), and
+    the gate's verdicts over seeds did not favour either (README, the recipes tried). B's is measured too: at 3e-2 a full fine-tune
+    sits on the edge (it learned the task, 0.65, and the gate could not decide its forgetting or safety); at 5e-2 it
+    is past it, as an over-trained run is.
     """
     common = {"batch_size": 16, "packing": False, "max_length": 128, "seed": 0}
-    a = {**common, "method": "lora", "r": 32, "target_modules": "all-linear", "learning_rate": 2e-3,
-         "epochs": 4 if fast else 6, "early_stopping_patience": 2}
-    b = {**common, "method": "sft", "learning_rate": 5e-2, "epochs": 4 if fast else 8, "early_stopping_patience": None,
+    a = {**common, "method": "lora", "r": 32, "target_modules": "all-linear", "learning_rate": 2e-3, "dropout": 0.0,
+         "epochs": 2 if fast else 4, "early_stopping_patience": 2}
+    b = {**common, "method": "sft", "learning_rate": 5e-2, "epochs": 2 if fast else 6, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
     return [Recipe("A", f"LoRA r {a['r']} all-linear, lr {a['learning_rate']:g} cosine, {a['epochs']} epochs, "
                         "early stopping", a),
