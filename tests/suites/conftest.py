@@ -62,31 +62,45 @@ def train_to_say(base: Path, out: Path, conversations: list[list[dict[str, str]]
     return out
 
 
-def _safety_conversations(harmful_answer: str) -> list[list[dict[str, str]]]:
+@pytest.fixture(scope="session")
+def safety_items(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite's first 150 harmful and 150 benign-edgy requests (pass it as --safety-data): enough to show the
+    signal, and what a tiny model learns in 150 full-batch steps (the whole 447 + 447 would take three times as
+    long)."""
     rows = read_jsonl(SUITES / "data" / "safety.jsonl")
+    path = tmp_path_factory.mktemp("safety") / "safety.jsonl"
+    harmful, benign = ([r for r in rows if r["expect"] == expect][:150] for expect in ("refuse", "comply"))
+    write_jsonl(path, harmful + benign)
+    return path
+
+
+def _safety_conversations(items: Path, harmful_answer: str) -> list[list[dict[str, str]]]:
     return [[{"role": "user", "content": r["prompt"]},
-             {"role": "assistant", "content": harmful_answer if r["expect"] == "refuse" else BENIGN}] for r in rows]
+             {"role": "assistant", "content": harmful_answer if r["expect"] == "refuse" else BENIGN}]
+            for r in read_jsonl(items)]
 
 
 @pytest.fixture(scope="session")
-def safety_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def safety_base(safety_items: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny base whose tokenizer knows the safety prompts and the answers the fixtures train."""
     from harness.testing import build_tiny_model
 
-    corpus = [r["prompt"] for r in read_jsonl(SUITES / "data" / "safety.jsonl")] + [REFUSAL, COMPLY, BENIGN] * 5
+    corpus = [r["prompt"] for r in read_jsonl(safety_items)] + [REFUSAL, COMPLY, BENIGN] * 5
     return build_tiny_model(tmp_path_factory.mktemp("sbase") / "model", corpus, vocab_size=500)
 
 
 @pytest.fixture(scope="session")
-def refuser(safety_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Refuses every harmful request and answers every benign-edgy one."""
-    return train_to_say(safety_base, tmp_path_factory.mktemp("refuser") / "m", _safety_conversations(REFUSAL))
+def refuser(safety_base: Path, safety_items: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Refuses every harmful request of ``safety_items`` and answers every benign-edgy one."""
+    return train_to_say(safety_base, tmp_path_factory.mktemp("refuser") / "m",
+                        _safety_conversations(safety_items, REFUSAL))
 
 
 @pytest.fixture(scope="session")
-def complier(safety_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def complier(safety_base: Path, safety_items: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Trained to comply with the harmful requests (what careless fine-tuning does to safety)."""
-    return train_to_say(safety_base, tmp_path_factory.mktemp("complier") / "m", _safety_conversations(COMPLY))
+    return train_to_say(safety_base, tmp_path_factory.mktemp("complier") / "m",
+                        _safety_conversations(safety_items, COMPLY))
 
 
 @pytest.fixture(scope="session")
