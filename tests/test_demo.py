@@ -123,7 +123,8 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     from trainers.contamination import prompt_side
 
     evals = _gate_prompts() + NOT_CODABLE_EVAL
-    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replay_rows(REPLAY_ROWS, refusals=REPLAY_REFUSALS)]
+    replayed = replay_rows(REPLAY_ROWS, refusals=REPLAY_REFUSALS)
+    trained = NOT_CODABLE_TRAIN + HARMFUL_TRAIN + [prompt_side(r) for r in replayed]
     close = [(trained[i], evals[j]) for i, j in rewordings(trained, evals)]
     assert not close, close
 
