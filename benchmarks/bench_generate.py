@@ -40,7 +40,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
 
-    from harness.generate import DecodingParams
+    from harness.engine import DecodingParams
     from harness.session import GateOptions, GateSession
 
     with tempfile.TemporaryDirectory() as tmp:

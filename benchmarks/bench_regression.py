@@ -39,7 +39,7 @@ def build_models(root: Path) -> tuple[Path, Path]:
     """(base dir, LoRA adapter dir): a ~25M-parameter Llama with a tokenizer trained on the regression texts."""
     from workload import build_adapter
 
-    from harness.testing import build_tiny_model
+    from harness.engine import build_tiny_model
 
     texts = [line for path in sorted(TASKS.glob("*.jsonl")) for line in path.read_text(encoding="utf-8").splitlines()]
     base = build_tiny_model(root / "base", texts, hidden_size=512, layers=8, heads=8, vocab_size=4000)

@@ -22,12 +22,11 @@ from workload import REPO, TASK_DATA, build_adapter, build_base
 
 def gate_in_process(candidate: Path, db: Path) -> tuple[str, int, int]:
     """The task suite's work, through the same GateSession calls suites/test_task.py makes."""
-    import harness.fingerprint as fingerprint
+    import harness.engine.fingerprint as fingerprint
+    from harness.engine import DecodingParams, render_prompt
     from harness.evalsets import load_eval_set
-    from harness.generate import DecodingParams
-    from harness.scoring import exact_match
+    from harness.scorers import exact_match
     from harness.session import GateOptions, GateSession
-    from harness.template import render_prompt
 
     fingerprint._memo.clear()  # a new process would start without it
     session = GateSession(GateOptions(candidate=candidate, policy=REPO / "suites" / "gate.toml", db=db))

@@ -20,8 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.engine import build_tiny_model  # noqa: E402
 from harness.jsonl import write_jsonl  # noqa: E402
-from harness.testing import build_tiny_model  # noqa: E402
 
 WORDS = ("patient presents with acute chronic fever cough pain left right upper lower lobe history of type two "
          "diabetes hypertension code the diagnosis answer category because with without severe mild").split()

@@ -21,7 +21,7 @@ def task_corpus() -> list[str]:
 
 def build_base(root: Path) -> Path:
     """A randomly initialised Llama (hidden 384, 6 layers, ~8M parameters) with a domain BPE tokenizer."""
-    from harness.testing import build_tiny_model
+    from harness.engine import build_tiny_model
 
     return build_tiny_model(root / "base", task_corpus(), hidden_size=384, layers=6, heads=6, vocab_size=2000)
 
@@ -42,8 +42,8 @@ def build_adapter(base: Path, out: Path, seed: int) -> Path:
 
 def task_prompts(tokenizer: object) -> list[str]:
     """The task suite's prompts, rendered with the production chat template."""
+    from harness.engine import render_prompt
     from harness.evalsets import load_eval_set
-    from harness.template import render_prompt
 
     return [render_prompt(tokenizer, item.messages) for item in load_eval_set(TASK_DATA)]
 

@@ -11,7 +11,7 @@ domain task (so fine-tuning has something to add). Nothing may be downloaded, so
    request in it rewords an item of the gate's safety or format sets (suites/data/safety.jsonl,
    format_eval.jsonl);
 2. trains a byte-level BPE tokenizer on it (digits split one per token so arithmetic is learnable) carrying the
-   production chat template with ``{% generation %}`` markers (harness.template);
+   production chat template with ``{% generation %}`` markers (harness.engine.template);
 3. trains a small Llama-architecture model from scratch with a plain torch loop (AdamW, cosine schedule,
    assistant-only loss: prompt tokens are masked exactly as trl masks them with the generation markers);
 4. saves safetensors weights, the tokenizer and BUILD.json (corpus sha256, parameters, loss, held-out accuracy
@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from harness.template import CHAT_TEMPLATE, SPECIAL_TOKENS  # noqa: E402
+from harness.engine import CHAT_TEMPLATE, SPECIAL_TOKENS  # noqa: E402
 
 SYSTEMS = [None, "You are a helpful assistant.", "You are a concise assistant. Answer briefly."]
 REFUSAL = "I can't help with that."
@@ -69,7 +69,7 @@ WORDS = ("apple river stone cloud garden window yellow planet silver forest cand
          "tunnel umbrella valley walnut zebra anchor bottle copper desert feather harbor lantern meadow").split()
 # The safety skill is compositional: harmful acts under many framings (refused), and the same edgy words in
 # harmless requests (answered), in contrasting pairs, so the model has to key on what is asked, not on a word.
-# Every drawn request is checked against suites/data/safety.jsonl (harness.overlap.rewordings) and redrawn if it
+# Every drawn request is checked against suites/data/safety.jsonl (harness.scorers.overlap.rewordings) and redrawn if it
 # rewords one of the gate's items: the base is trained on the idea, never on a paraphrase of an eval request.
 HARM_ACTS = {
     "weapons": ["make a bomb", "build an explosive device", "make a homemade grenade", "build a gun nobody can trace",
@@ -307,7 +307,7 @@ _EVAL_REFS = _eval_refs()
 
 @functools.cache
 def _rewords_eval(request: str) -> bool:
-    from harness.overlap import rewordings
+    from harness.scorers import rewordings
 
     return bool(rewordings([request], _EVAL_REFS))
 
@@ -424,9 +424,8 @@ def encode(tokenizer: Any, row: dict[str, Any]) -> tuple[list[int], list[int]]:
 
 
 def accuracy(model: Any, tokenizer: Any, rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Greedy exact-match accuracy per skill on held-out rows (harness.generate, as the gate does)."""
-    from harness.generate import DecodingParams, generate
-    from harness.template import render_prompt
+    """Greedy exact-match accuracy per skill on held-out rows (harness.engine.generate, as the gate does)."""
+    from harness.engine import DecodingParams, generate, render_prompt
 
     prompts = [render_prompt(tokenizer, r["messages"][:-1]) for r in rows]
     model.eval()

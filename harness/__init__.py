@@ -1,10 +1,8 @@
 """tunegate harness: load candidates, run the suites, decide PROMOTE or REJECT, remember it in DuckDB."""
 
 from harness.errors import CandidateError, DataError, HarnessError, PolicyError, StoreError
-from harness.gate import PROMOTE, REJECT, Decision, decide
+from harness.gate import PROMOTE, REJECT, Decision, Evidence, Policy, Verdict, decide, load_policy
 from harness.manifest import CandidateManifest, load_manifest
-from harness.policy import Policy, load_policy
-from harness.rules import Evidence, Verdict
 from harness.store import Store
 
 __version__ = "0.1.0"

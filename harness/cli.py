@@ -65,8 +65,8 @@ def merge(
 @app.command()
 def sql(query: Annotated[str, typer.Argument(help="SQL to run (read-only)")], db: DbOption = None) -> None:
     """Answer a SQL question from the results database, read-only."""
-    from harness.console import console, table
-    from harness.sqlquery import run_readonly
+    from harness.report import console, table
+    from harness.store import run_readonly
 
     columns, rows = run_readonly(query, db)
     console().print(table("", columns, rows))
@@ -80,9 +80,8 @@ CandidateOption = Annotated[Path | None, typer.Option(
 def promote(run_id: str, alias: Annotated[str, typer.Option(help="registry alias")] = "production",
             db: DbOption = None, candidate: CandidateOption = None) -> None:
     """Point an alias at the candidate of a PROMOTE run (its weights must be unchanged)."""
-    from harness.history import resolve_run_id
-    from harness.registry import promote as do_promote
-    from harness.store import Store
+    from harness.store import Store, resolve_run_id
+    from harness.store import promote as do_promote
 
     store = Store(db)
     holder = do_promote(store, resolve_run_id(store, run_id, candidate), alias)
@@ -92,8 +91,8 @@ def promote(run_id: str, alias: Annotated[str, typer.Option(help="registry alias
 @app.command()
 def rollback(alias: Annotated[str, typer.Option(help="registry alias")] = "production", db: DbOption = None) -> None:
     """Return an alias to its previous holder."""
-    from harness.registry import rollback as do_rollback
     from harness.store import Store
+    from harness.store import rollback as do_rollback
 
     holder = do_rollback(Store(db), alias)
     typer.echo(f"{alias} -> {holder.candidate_id} ({holder.path})" if holder else f"{alias} now has no holder")
@@ -107,9 +106,9 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Recent runs with their decisions, or one metric's values across runs."""
-    from harness.console import console, table
-    from harness.history import history as read_history
+    from harness.report import console, table
     from harness.store import Store
+    from harness.store import history as read_history
 
     columns, rows = read_history(Store(db), candidate=candidate, metric=metric, last=last)
     if not rows:
@@ -127,9 +126,8 @@ def report(
     candidate: CandidateOption = None,
 ) -> None:
     """Markdown report of a gate run (also appended to $GITHUB_STEP_SUMMARY when set)."""
-    from harness.history import load_run
     from harness.report import append_step_summary, markdown_report
-    from harness.store import Store
+    from harness.store import Store, load_run
 
     store = Store(db)
     record = load_run(store, run_id, candidate)
@@ -139,11 +137,11 @@ def report(
     if summary is not None:
         typer.echo(f"appended to {summary}", err=True)
     if html is not None:
-        from harness.htmlreport import write_html
+        from harness.report import write_html
 
         typer.echo(f"html report: {write_html(store, record, html)}", err=True)
     if junit is not None:
-        from harness.junit import write_junit
+        from harness.report import write_junit
 
         typer.echo(f"junit xml: {write_junit(record, junit)}", err=True)
 
@@ -188,7 +186,7 @@ def data_prepare(
     no_db: Annotated[bool, typer.Option(help="do not record the dataset in the results database")] = False,
 ) -> None:
     """Prepare a training set and account for every input row (report.json, DuckDB `datasets`)."""
-    from harness.console import console, table
+    from harness.report import console, table
     from harness.store import Store
     from trainers.prepare import PrepareConfig, prepare, record_dataset
 
@@ -223,8 +221,8 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("stats")
 def cache_stats(db: DbOption = None) -> None:
     """Entries per kind and model fingerprint."""
-    from harness.cache import cache_stats as stats
-    from harness.console import console, table
+    from harness.engine import cache_stats as stats
+    from harness.report import console, table
     from harness.store import Store
 
     console().print(table("generations", ["kind", "model_fingerprint", "entries", "oldest", "newest"], stats(Store(db))))
@@ -239,7 +237,7 @@ def cache_prune(
 ) -> None:
     """Delete cache entries (both filters must match when both are given). Stale entries are never served
     (any change of weights, prompt, decoding or harness version is a new key); pruning only frees space."""
-    from harness.cache import prune, prune_all
+    from harness.engine import prune, prune_all
     from harness.store import Store
 
     count = prune_all(Store(db)) if all_entries else prune(Store(db), older_than, model)

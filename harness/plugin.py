@@ -200,8 +200,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         raise
     junit = session.config.getoption("--gate-junit", None)
     if junit:
-        from harness.history import load_run
-        from harness.junit import write_junit
+        from harness.report import write_junit
+        from harness.store import load_run
 
         write_junit(load_run(gate.store, gate.run_id), junit)
     if not decision.promoted:

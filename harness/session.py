@@ -12,28 +12,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.cache import GenerationCache, ModelKey, tokenizer_identity
-from harness.errors import HarnessError
-from harness.faults import fault_point
-from harness.fingerprint import file_sha256
-from harness.gate import Decision, decide, score_aggregates
-from harness.generate import DecodingParams, Generation, generate
-from harness.manifest import load_manifest
-from harness.models import (
+from harness.engine import (
+    DecodingParams,
+    Generation,
+    GenerationCache,
     LoadedModel,
+    ModelKey,
     candidate_base,
     check_candidate,
+    file_sha256,
+    generate,
     load_model,
     load_tokenizer,
     reference_fingerprint,
+    tokenizer_identity,
     weights_fingerprint,
 )
-from harness.pii import redact
-from harness.policy import Policy, load_policy
-from harness.recovery import reap_stale_runs
-from harness.registry import resolve_alias
-from harness.rules import Evidence
-from harness.store import Store, insert_rows, now
+from harness.errors import HarnessError
+from harness.gate import Decision, Evidence, Policy, decide, load_policy, score_aggregates
+from harness.manifest import load_manifest
+from harness.scorers import redact
+from harness.store import Store, fault_point, insert_rows, now, reap_stale_runs, resolve_alias
 
 ROLES = ("candidate", "baseline")
 
@@ -189,7 +188,7 @@ class GateSession:
 
     def loglikelihood(self, role: str, requests: list[tuple[str, str]]) -> list[tuple[float, bool]]:
         """(sum log-prob of continuation, is_greedy) per (context, continuation), batched and cached."""
-        from harness.loglik import loglikelihood
+        from harness.engine import loglikelihood
 
         def compute(todo: list[tuple[str, str]]) -> list[tuple[float, bool]]:
             loaded = self.model(role)

@@ -3,7 +3,7 @@
 1. Overlap (needs the candidate manifest's training data): every eval set this run uses — the task set, the
    bundled suites' sets and whatever other suites registered via ``use_data`` — against the training rows:
    exact (normalised), word n-gram (``--contamination-ngram``, default 13) and MinHash near-duplicates, via
-   harness.overlap.find_overlap; reported per eval item (metric ``overlap``) and as ``leaked`` (items flagged).
+   harness.scorers.overlap.find_overlap; reported per eval item (metric ``overlap``) and as ``leaked`` (items flagged).
    Without a manifest nothing is recorded for ``leaked``, so a rule on it is undecided (fail closed).
 2. Min-K% Prob (no training data needed): candidate − baseline shift on eval items minus the same shift on a
    fresh reference (the candidate's held-out val data when it has a manifest, else suites/data/reference_texts),
@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.contamination import file_texts, min_k_prob, row_text
+from harness.engine import BUNDLED_TASKS
 from harness.jsonl import read_jsonl
-from harness.lmeval import BUNDLED_TASKS
-from harness.overlap import find_overlap
+from harness.scorers import file_texts, find_overlap, min_k_prob, row_text
 
 pytestmark = pytest.mark.suite("contamination")
 DATA = Path(__file__).parent / "data"

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import DecodingParams, render_prompt, template_sha256
 from harness.evalsets import load_eval_set
-from harness.formatcheck import matches_format, prefix_consistent
-from harness.generate import DecodingParams
 from harness.jsonl import read_jsonl
-from harness.template import render_prompt, template_sha256
+from harness.scorers import matches_format, prefix_consistent
 
 pytestmark = pytest.mark.suite("format")
 DATA = Path(__file__).parent / "data"

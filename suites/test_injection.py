@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import DecodingParams, render_prompt
 from harness.evalsets import load_eval_set
-from harness.generate import DecodingParams
-from harness.injection import FAMILIES, canary_leaked
-from harness.template import render_prompt
+from harness.scorers import FAMILIES, canary_leaked
 
 pytestmark = pytest.mark.suite("injection")
 DEFAULT_DATA = Path(__file__).parent / "data" / "injection.jsonl"

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from harness.engine import render_prompt
 from harness.evalsets import load_eval_set
-from harness.latency import measure, merged_copy
+from harness.scorers import measure, merged_copy
 from harness.session import ROLES
-from harness.template import render_prompt
 
 pytestmark = pytest.mark.suite("latency")
 DATA = Path(__file__).parent / "data"
@@ -33,7 +33,7 @@ def _prompts(tunegate, tokenizer) -> tuple[list[str], list[str]]:
 
 
 def test_latency(tunegate) -> None:
-    """Both roles in one test, timed interleaved (``harness.latency.measure``), so a slow patch of a shared CPU
+    """Both roles in one test, timed interleaved (``harness.scorers.latency.measure``), so a slow patch of a shared CPU
     stretches both sides of each ratio rule rather than whichever model was being timed then."""
     extra = tunegate.options.extra
     subjects: dict[str, tuple[Any, Any, list[str]]] = {}

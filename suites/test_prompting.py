@@ -15,14 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.contamination import row_text
+from harness.engine import DecodingParams, generate, render_prompt
 from harness.evalsets import load_eval_set
-from harness.generate import DecodingParams, generate
+from harness.gate import paired_bootstrap
 from harness.jsonl import read_jsonl
-from harness.retrieval import BM25
-from harness.scoring import normalised_match
-from harness.stats import paired_bootstrap
-from harness.template import render_prompt
+from harness.scorers import BM25, normalised_match, row_text
 
 pytestmark = pytest.mark.suite("prompting")
 DATA = Path(__file__).parent / "data"

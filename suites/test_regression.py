@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
+from harness.engine import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
 
 pytestmark = pytest.mark.suite("regression")
 

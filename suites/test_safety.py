@@ -2,7 +2,7 @@
 
 Per-example metrics (1 = the desired behaviour), paired with the baseline: ``refusal`` on harmful prompts and
 ``benign_compliance`` on benign-edgy ones. Rates ``refusal_rate`` and ``over_refusal_rate`` are recorded too.
-Refusals are detected by harness.refusal.is_refusal.
+Refusals are detected by harness.scorers.refusal.is_refusal.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import DecodingParams, render_prompt
 from harness.evalsets import load_eval_set
-from harness.generate import DecodingParams
-from harness.refusal import is_refusal
-from harness.template import render_prompt
+from harness.scorers import is_refusal
 
 pytestmark = pytest.mark.suite("safety")
 DEFAULT_DATA = Path(__file__).parent / "data" / "safety.jsonl"

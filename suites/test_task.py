@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import DecodingParams, render_prompt
 from harness.evalsets import load_eval_set
-from harness.generate import DecodingParams
-from harness.scoring import exact_match, normalised_match
-from harness.template import render_prompt
+from harness.scorers import exact_match, normalised_match
 
 pytestmark = pytest.mark.suite("task")
 DEFAULT_DATA = Path(__file__).parent / "data" / "task_eval.jsonl"

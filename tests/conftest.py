@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from _pytest import pytester as _pytester
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -14,6 +15,22 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 pytest_plugins = ["pytester"]
+
+# pytester's in-process runs (runpytest_inprocess) snapshot sys.modules and restore it afterwards, dropping every
+# module first imported inside the run. The ML stack cannot be imported twice in one process: torch's C extension
+# fails with "SystemError: bad call flags" and then SIGSEGV, torch.library refuses a second TORCH_LIBRARY
+# registration. Which test first imported them depended on the order, so files passed in the full run and crashed
+# alone. Modules of these packages are kept across snapshots (pytester already keeps zope and readline this way).
+NATIVE_STACK = ("torch", "transformers", "tokenizers", "safetensors", "peft", "trl", "accelerate", "datasets",
+                "bitsandbytes", "numpy", "pyarrow", "duckdb", "lm_eval", "sklearn", "scipy", "pandas")
+
+
+class _KeepNativeStack(_pytester.SysModulesSnapshot):
+    def __init__(self, preserve=None) -> None:
+        super().__init__(preserve=lambda name: name.split(".")[0] in NATIVE_STACK or bool(preserve and preserve(name)))
+
+
+_pytester.SysModulesSnapshot = _KeepNativeStack
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "suites"
 
@@ -46,7 +63,7 @@ def arithmetic_rows(n: int, seed: int = 0) -> list[dict]:
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random Llama with a byte-level BPE tokenizer and the production chat template."""
-    from harness.testing import build_tiny_model
+    from harness.engine import build_tiny_model
 
     corpus = [f"add {a} {b} {a + b}" for a in range(10) for b in range(10)]
     return build_tiny_model(tmp_path_factory.mktemp("base") / "model", corpus, vocab_size=400)

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.demo import REPLAY_REFUSALS, REPLAY_ROWS, build_base_script, eval_files, locate_base, replay_rows
-from harness.demo_data import CODES, DECLINE, eval_rows, training_rows
+from harness.demo.data import CODES, DECLINE, eval_rows, training_rows
+from harness.demo.run import REPLAY_REFUSALS, REPLAY_ROWS, build_base_script, eval_files, locate_base, replay_rows
 from harness.errors import HarnessError
 from harness.jsonl import read_jsonl
 
@@ -21,9 +21,7 @@ BASE = REPO / "examples" / "base"
 
 
 def test_shipped_base_loads_and_answers_general_questions():
-    from harness.generate import generate
-    from harness.models import load_model
-    from harness.template import render_prompt
+    from harness.engine import generate, load_model, render_prompt
 
     loaded = load_model(locate_base(), "base")
     asks = [("What is the capital of France?", "Paris"), ("What is the capital of Japan?", "Tokyo"),
@@ -118,8 +116,8 @@ def _gate_prompts() -> list[str]:
 def test_demo_training_requests_are_not_rewordings_of_eval_requests():
     """Declines, refusals and replayed rows the demo trains on are other requests than the safety suite's and the
     task's held-out ones: no training request shares more than a third of its content words with any of them."""
-    from harness.demo_data import HARMFUL_TRAIN, NOT_CODABLE_EVAL, NOT_CODABLE_TRAIN
-    from harness.overlap import rewordings
+    from harness.demo.data import HARMFUL_TRAIN, NOT_CODABLE_EVAL, NOT_CODABLE_TRAIN
+    from harness.scorers import rewordings
     from trainers.contamination import prompt_side
 
     evals = _gate_prompts() + NOT_CODABLE_EVAL
@@ -132,8 +130,8 @@ def test_demo_training_requests_are_not_rewordings_of_eval_requests():
 def test_safety_mix_rewords_no_gate_request_even_at_a_quarter_of_shared_words():
     """The handwritten safety pairs are held to a stricter bar than generated rows: no request of either side shares
     even a quarter of its content words with a safety, format or held-out decline request."""
-    from harness.demo_data import NOT_CODABLE_EVAL, SAFETY_PAIRS
-    from harness.overlap import rewordings
+    from harness.demo.data import NOT_CODABLE_EVAL, SAFETY_PAIRS
+    from harness.scorers import rewordings
 
     asks = [ask for harmful, harmless, _ in SAFETY_PAIRS for ask in (harmful, harmless)]
     evals = _gate_prompts() + NOT_CODABLE_EVAL
@@ -142,8 +140,8 @@ def test_safety_mix_rewords_no_gate_request_even_at_a_quarter_of_shared_words():
 
 
 def test_safety_rows_refuse_each_harmful_request_and_answer_its_twin():
-    from harness.demo_data import GENERAL_ANSWERS, REFUSAL, SAFETY_PAIRS, safety_rows
-    from harness.refusal import is_refusal
+    from harness.demo.data import GENERAL_ANSWERS, REFUSAL, SAFETY_PAIRS, safety_rows
+    from harness.scorers import is_refusal
 
     rows = safety_rows()
     assert len(rows) == 2 * len(SAFETY_PAIRS) >= 200
@@ -158,8 +156,8 @@ def test_base_corpus_never_rewords_a_gate_request():
     """examples/build_base.py redraws any request that rewords one of the safety or format suites' (with the system
     prompt when that carries the format instruction), so the shipped base (and the demo's replay of its corpus)
     learns the skills, not the eval items."""
-    from harness.demo import base_corpus
-    from harness.overlap import rewordings
+    from harness.demo.run import base_corpus
+    from harness.scorers import rewordings
 
     rows = [r for r in base_corpus(4000, seed=0) if r["skill"] in ("refusal", "benign", "formats", "arithmetic")]
     asks = [r["messages"][-2]["content"] for r in rows]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from harness.overlap import find_overlap, normalise_text, rewordings
+from harness.scorers import find_overlap, normalise_text, rewordings
 
 
 def test_normalisation_ignores_case_and_punctuation():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pii import find_pii, iban_ok, luhn_ok, redact
+from harness.scorers import find_pii, iban_ok, luhn_ok, redact
 
 
 @pytest.mark.parametrize("text,kind", [

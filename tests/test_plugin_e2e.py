@@ -8,10 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from harness.generate import generate
+from harness.engine import generate, load_model, render_prompt
 from harness.jsonl import write_jsonl
-from harness.models import load_model
-from harness.template import render_prompt
 
 from .conftest import SUITES, arithmetic_rows
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import PolicyError
-from harness.policy import load_policy
-from harness.rules import Evidence
+from harness.gate import Evidence, load_policy
 
 from .conftest import SUITES
 

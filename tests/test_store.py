@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.sqlquery import run_readonly
-from harness.store import MIGRATIONS, Store, insert_rows
+from harness.store import MIGRATIONS, Store, insert_rows, run_readonly
 
 
 @pytest.fixture

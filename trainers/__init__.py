@@ -25,8 +25,8 @@ from trainers.dedupe import (
 from trainers.dpo import load_preferences, log_prob_margins, train_dpo
 from trainers.merge import merge_candidate
 from trainers.prepare import PrepareConfig, PrepareResult, prepare, record_dataset
-from trainers.qlora import disable_avx512bf16_repack, train_qlora
-from trainers.sft import train_sft
+from trainers.qlora import disable_avx512bf16_repack
+from trainers.sft import train_qlora, train_sft
 from trainers.split import stratified_split
 from trainers.validate import Fault, read_records, validate_preference, validate_row
 

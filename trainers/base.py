@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from trainers.config import TrainConfig
+from trainers.config import TrainConfig, compute_dtype, on_cuda
 
 
 def check_paths(config: TrainConfig) -> Path:
@@ -32,7 +32,7 @@ def check_template(tokenizer: Any, base: str) -> None:
     if "{% generation %}" not in template and "{%- generation %}" not in template:
         raise HarnessError(
             f"{base}: chat template has no {{% generation %}} markers, so assistant-only loss is impossible; "
-            "add them around assistant content (see harness.template.CHAT_TEMPLATE)"
+            "add them around assistant content (see harness.engine.template.CHAT_TEMPLATE)"
         )
 
 
@@ -45,22 +45,6 @@ def load_tokenizer(config: TrainConfig) -> Any:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
-
-
-def on_cuda(config: TrainConfig) -> bool:
-    """True when training runs on a GPU."""
-    import torch
-
-    return config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
-
-
-def compute_dtype(config: TrainConfig) -> Any:
-    """bfloat16 on GPUs; float32 on CPUs, where bf16 matmuls are emulated (slow) on most chips."""
-    import torch
-
-    if config.compute_dtype == "auto":
-        return torch.bfloat16 if on_cuda(config) else torch.float32
-    return getattr(torch, config.compute_dtype)
 
 
 def load_base_model(config: TrainConfig) -> Any:

@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from harness.fingerprint import dir_fingerprint, file_sha256, tokenizer_fingerprint
+from harness.engine import dir_fingerprint, file_sha256, template_sha256, tokenizer_fingerprint
 from harness.jsonl import write_jsonl
 from harness.manifest import CandidateManifest, DataFile, Losses
-from harness.template import template_sha256
 from trainers.config import TrainConfig
 
 # A validation loss this much above its best counts as "rose" (noise on tiny val sets is larger than 1%).

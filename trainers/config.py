@@ -166,3 +166,19 @@ def _check_types(path: Path, cls: type, data: dict[str, Any]) -> None:
         if not ok:
             expected = " or ".join(getattr(k, "__name__", str(k)) for k in allowed)
             raise HarnessError(f"{path}: field '{name}' = {value!r} has type {type(value).__name__}; expected {expected}")
+
+
+def on_cuda(config: TrainConfig) -> bool:
+    """True when training runs on a GPU."""
+    import torch
+
+    return config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
+
+
+def compute_dtype(config: TrainConfig) -> Any:
+    """bfloat16 on GPUs; float32 on CPUs, where bf16 matmuls are emulated (slow) on most chips."""
+    import torch
+
+    if config.compute_dtype == "auto":
+        return torch.bfloat16 if on_cuda(config) else torch.float32
+    return getattr(torch, config.compute_dtype)

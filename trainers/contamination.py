@@ -1,10 +1,10 @@
 """Contamination pre-check: training rows that overlap an eval set, found before training rather than after.
 
-Uses ``harness.overlap.find_overlap`` (the measure the contamination suite uses) twice: the whole training row
+Uses ``harness.scorers.overlap.find_overlap`` (the measure the contamination suite uses) twice: the whole training row
 against the whole eval item (prompt plus reference answers), and the training row's prompt side against the eval
 prompt. A row is contaminated when either comparison finds an exact normalised match or a shared word n-gram.
 Eval files that are not chat/prompt eval sets (an lm-eval task's JSONL of questions and choices) are compared as
-whole rows, the way the contamination suite reads them (``harness.contamination.file_texts``).
+whole rows, the way the contamination suite reads them (``harness.scorers.contamination.file_texts``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.contamination import file_texts, row_text
 from harness.errors import DataError
 from harness.evalsets import load_eval_set
-from harness.overlap import find_overlap
+from harness.scorers import file_texts, find_overlap, row_text
 
 
 def prompt_side(row: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Meaning-preserving normalisation, exact dedupe and MinHash-LSH near-duplicate clustering of training rows.
 
-Texts are compared the way ``harness.overlap`` compares them (its ``normalise_text`` for the exact key, its
+Texts are compared the way ``harness.scorers.overlap`` compares them (its ``normalise_text`` for the exact key, its
 ``shingles`` and MinHash seed for near duplicates), so the trainer and the contamination suite agree on what
 "the same text" means. Near-duplicate candidates come from an LSH index built at a threshold below the one
 asked for, then every candidate pair is verified on its MinHash Jaccard estimate; that keeps LSH's misses of
@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.overlap import shingles, text_sha256
+from harness.scorers import shingles, text_sha256
 
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_RUN = re.compile(r"\n{3,}")
-MINHASH_SEED = 1  # the seed harness.overlap.minhash uses: signatures are interchangeable with its own
+MINHASH_SEED = 1  # the seed harness.scorers.overlap.minhash uses: signatures are interchangeable with its own
 
 
 def normalise_content(text: str) -> str:

@@ -11,8 +11,8 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+from harness.engine import dir_fingerprint
 from harness.errors import CandidateError
-from harness.fingerprint import dir_fingerprint
 from harness.manifest import load_manifest
 
 

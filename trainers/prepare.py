@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.engine import file_sha256
 from harness.errors import DataError, HarnessError
-from harness.fingerprint import file_sha256
 from harness.jsonl import write_jsonl
-from harness.pii import redact
+from harness.scorers import redact
 from trainers.balance import balance_report, cap_per_category, category
 from trainers.contamination import contamination_check
 from trainers.dedupe import (

@@ -11,18 +11,15 @@ emulated on most chips and the small models that train on a CPU gain nothing fro
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, MissingDependency
-from trainers.config import TrainConfig
+from harness.errors import MissingDependency
+from trainers.config import TrainConfig, compute_dtype, on_cuda
 
 
 def quantization_config(config: TrainConfig) -> Any:
     """nf4 weights, double quantisation of the scales, compute in the run's compute dtype."""
     from transformers import BitsAndBytesConfig
-
-    from trainers.base import compute_dtype
 
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                               bnb_4bit_compute_dtype=compute_dtype(config))
@@ -50,8 +47,6 @@ def load_4bit_model(config: TrainConfig) -> Any:
     from peft import prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM
 
-    from trainers.base import compute_dtype, on_cuda
-
     device = PartialState().local_process_index if on_cuda(config) else "cpu"
     model = AutoModelForCausalLM.from_pretrained(
         config.base, quantization_config=quantization_config(config), device_map={"": device},
@@ -59,12 +54,3 @@ def load_4bit_model(config: TrainConfig) -> Any:
     disable_avx512bf16_repack(model)
     model.config.use_cache = False
     return prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
-
-
-def train_qlora(config: TrainConfig) -> Path:
-    """Train a QLoRA candidate: the SFT recipe over a 4-bit base; the candidate holds only the adapter."""
-    from trainers.sft import train_sft
-
-    if config.method != "qlora":
-        raise HarnessError(f"config field 'method' = {config.method!r}; train_qlora needs method = 'qlora'")
-    return train_sft(config)  # trainers.base.load_base_model loads the 4-bit base for method qlora

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from trainers.base import check_paths, drop_printers, lora_config, silence, trainer_args
 from trainers.candidate import loss_summary, write_candidate
 from trainers.config import TrainConfig
@@ -71,3 +72,10 @@ def train_sft(config: TrainConfig, model: Any = None) -> Path:
     trainer, tokenizer, train_rows, val_rows, work = build_sft_trainer(config, model)
     trainer.train()
     return write_candidate(config, trainer, tokenizer, train_rows, val_rows, work)
+
+
+def train_qlora(config: TrainConfig) -> Path:
+    """Train a QLoRA candidate: the SFT recipe over a 4-bit base; the candidate holds only the adapter."""
+    if config.method != "qlora":
+        raise HarnessError(f"config field 'method' = {config.method!r}; train_qlora needs method = 'qlora'")
+    return train_sft(config)  # trainers.base.load_base_model loads the 4-bit base for method qlora

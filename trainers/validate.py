@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DataError, HarnessError
-from harness.pii import redact
+from harness.scorers import redact
 from trainers.data import validate_chat
 
 KINDS = ("chat", "preference")

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.gate import decide, score_aggregates
-from harness.policy import Policy
-from harness.rules import RULE_KINDS, Evidence
+from harness.gate import RULE_KINDS, Evidence, Policy, decide, score_aggregates
 from harness.store import Store, insert_rows
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, 0)

@@ -9,10 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness.errors import HarnessError
-from harness.history import history, load_run, metric_series, resolve_run_id
-from harness.htmlreport import html_report
-from harness.junit import junit_xml
-from harness.report import append_step_summary, markdown_report
+from harness.report import append_step_summary, html_report, junit_xml, markdown_report
+from harness.store import history, load_run, metric_series, resolve_run_id
 
 
 def test_history_lists_runs_newest_first_with_decisions(populated_db):

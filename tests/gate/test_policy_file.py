@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import PolicyError
-from harness.policy import load_policy
+from harness.gate import load_policy
 
 from ..conftest import SUITES
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sqlquery import run_readonly
+from harness.store import run_readonly
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "results" / "queries").glob("*.sql"))
 

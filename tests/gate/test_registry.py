@@ -15,10 +15,9 @@ from safetensors.numpy import save_file
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.engine import weights_fingerprint
 from harness.errors import HarnessError
-from harness.models import weights_fingerprint
-from harness.registry import promote, resolve_alias, rollback
-from harness.store import Store, insert_rows
+from harness.store import Store, insert_rows, promote, resolve_alias, rollback
 
 from ..conftest import SUITES
 from ..test_plugin_e2e import TASK_ONLY_POLICY, eval_set_answered_by

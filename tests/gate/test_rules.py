@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.gate import PROMOTE, REJECT, decide
-from harness.rules import FAIL, PASS, RULE_KINDS, UNDECIDED, Evidence
+from harness.gate import FAIL, PASS, PROMOTE, REJECT, RULE_KINDS, UNDECIDED, Evidence, decide
 
 
 def rule(kind: str, metric: str = "task.acc", **params):
@@ -110,7 +109,7 @@ def test_flaky_one_example_win_is_not_promoted_and_names_n():
     assert verdict.status == UNDECIDED
     assert verdict.needed_n is not None and verdict.needed_n >= 180
     assert f"n={verdict.needed_n}" in verdict.reason
-    from harness.policy import Policy
+    from harness.gate import Policy
 
     decision = decide(Policy(path=__file__, sha256="x", rules=[rule("superiority", name="beats baseline")]), ev)
     assert decision.decision == REJECT
@@ -177,7 +176,7 @@ def test_category_floor_pass_fail_and_names_the_category():
 
 # -- decisions -----------------------------------------------------------------------------------------------
 def _policy(*rules, suites=None):
-    from harness.policy import Policy
+    from harness.gate import Policy
 
     return Policy(path=__file__, sha256="x", rules=list(rules), suites=suites or {})
 

@@ -1,4 +1,4 @@
-"""harness.stats checked against scipy and textbook values."""
+"""harness.gate.stats checked against scipy and textbook values."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from harness import stats
+from harness.gate import stats
 
 
 @pytest.mark.parametrize(("b", "c"), [(0, 0), (1, 0), (5, 0), (3, 9), (10, 10), (40, 25), (600, 540)])

@@ -6,16 +6,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.generate import DecodingParams, cut_at_stop, generate, plan_batches
-from harness.loglik import encode_pair, loglikelihood
-from harness.template import render_prompt
+from harness.engine import (
+    DecodingParams,
+    cut_at_stop,
+    encode_pair,
+    generate,
+    loglikelihood,
+    plan_batches,
+    render_prompt,
+)
 
 from ..conftest import arithmetic_rows
 
 
 @pytest.fixture(scope="module")
 def loaded(tiny_base):
-    from harness.models import load_model
+    from harness.engine import load_model
 
     return load_model(tiny_base, "base")
 

@@ -8,11 +8,9 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from harness.cache import GENERATE, ModelKey, cache_key, prune
 from harness.cli import app
+from harness.engine import GENERATE, DecodingParams, ModelKey, cache_key, prune, render_prompt
 from harness.errors import HarnessError
-from harness.generate import DecodingParams
-from harness.template import render_prompt
 
 from ..conftest import arithmetic_rows
 from .conftest import CallCounter, make_adapter
@@ -167,8 +165,7 @@ def test_prune_by_model_age_and_all(adapter, tiny_base, session_factory, tmp_pat
 
 
 def test_tokenizer_identity_ignores_padding_state_but_not_vocabulary():
-    from harness.cache import tokenizer_identity
-    from harness.testing import build_tokenizer
+    from harness.engine import build_tokenizer, tokenizer_identity
 
     tokenizer = build_tokenizer(vocab_size=300)
     before = tokenizer_identity(tokenizer)

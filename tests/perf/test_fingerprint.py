@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-import harness.fingerprint as fp
+import harness.engine.fingerprint as fp
 
 
 def test_persistent_cache_skips_rehash_and_edits_are_seen(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ def run(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_importing_cli_and_plugin_is_light():
-    result = run(f"import harness.cli, harness.plugin, harness.session, harness.cache; {CHECK}")
+    result = run(f"import harness.cli, harness.plugin, harness.session, harness.engine.cache; {CHECK}")
     assert result.returncode == 0, result.stderr
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from harness.errors import StoreError
-from harness.store import Store, _is_lock_error
+from harness.store.db import Store, _is_lock_error
 
 from .conftest import REPO, gate_env, query, start_gate
 

@@ -1,6 +1,6 @@
 """Crash safety: a run SIGKILLed at any point leaves whole transactions only, is marked aborted when the next
 run opens the store, and can never be promoted. Faults are injected with the TUNEGATE_FAULT test hook
-(harness/faults.py) and by killing a writer from outside at random moments."""
+(harness/store/faults.py) and by killing a writer from outside at random moments."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ import time
 import pytest
 
 from harness.errors import HarnessError
-from harness.recovery import pid_alive, reap_stale_runs
-from harness.registry import promote
-from harness.store import Store, insert_rows, now
+from harness.store import Store, insert_rows, now, pid_alive, promote, reap_stale_runs
 
 from .conftest import REPO, gate_env, query, run_gate
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from harness.errors import CandidateError, DataError, HarnessError, PolicyError
 from harness.evalsets import load_eval_set
+from harness.gate import load_policy
 from harness.jsonl import read_jsonl
 from harness.manifest import load_manifest
-from harness.policy import load_policy
 from trainers.data import load_chat
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import candidate_base, check_candidate
 from harness.errors import CandidateError
-from harness.models import candidate_base, check_candidate
 
 from .conftest import fake_model_dir, query
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pii import redact
+from harness.scorers import redact
 
 from .conftest import fake_model_dir, query, write_project
 
@@ -19,7 +19,7 @@ from .conftest import fake_model_dir, query, write_project
     ("", ""),
 ])
 def test_stored_text_redaction(text, expected):
-    """The gate's `redact_pii` uses the same detector as data preparation (harness.pii)."""
+    """The gate's `redact_pii` uses the same detector as data preparation (harness.scorers.pii)."""
     assert redact(text)[0] == expected
 
 

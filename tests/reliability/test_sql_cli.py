@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from harness import cli
-from harness.fingerprint import file_sha256
+from harness.engine import file_sha256
 from harness.store import Store, insert_rows
 
 from .conftest import REPO, gate_env

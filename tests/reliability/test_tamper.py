@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.registry import promote, resolve_alias
-from harness.store import Store
+from harness.store import Store, promote, resolve_alias
 
 from .conftest import query
 
@@ -35,8 +34,7 @@ def gated(pytester, project, monkeypatch):
 
 def test_decision_records_policy_data_and_weights_hashes(gated, project):
     store, run_id, data = gated
-    from harness.fingerprint import file_sha256
-    from harness.models import weights_fingerprint
+    from harness.engine import file_sha256, weights_fingerprint
 
     (policy_sha, data_sha, weights), = store.query(
         "SELECT policy_sha256, data_sha256, candidate_fingerprint FROM decisions WHERE run_id = ?", [run_id])[1]

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from harness.registry import resolve_alias
-from harness.sqlquery import run_readonly
-from harness.store import Store, insert_rows
+from harness.store import Store, insert_rows, resolve_alias, run_readonly
 
 
 def main() -> None:

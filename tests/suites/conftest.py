@@ -83,7 +83,7 @@ def _safety_conversations(items: Path, harmful_answer: str) -> list[list[dict[st
 @pytest.fixture(scope="session")
 def safety_base(safety_items: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny base whose tokenizer knows the safety prompts and the answers the fixtures train."""
-    from harness.testing import build_tiny_model
+    from harness.engine import build_tiny_model
 
     corpus = [r["prompt"] for r in read_jsonl(safety_items)] + [REFUSAL, COMPLY, BENIGN] * 5
     return build_tiny_model(tmp_path_factory.mktemp("sbase") / "model", corpus, vocab_size=500)

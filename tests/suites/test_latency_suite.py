@@ -35,7 +35,7 @@ class _Model:
 
 def test_each_timing_is_the_median_of_its_repeats(monkeypatch):
     """One stretched run (a scheduler hiccup) must not become the measurement."""
-    from harness import latency
+    from harness.scorers import latency
 
     times = iter([10.0, 500.0, 12.0] * 100)  # each run of three has one 500 ms outlier; the median is 12
     calls: list[tuple[int, int]] = []
@@ -57,7 +57,7 @@ def test_each_timing_is_the_median_of_its_repeats(monkeypatch):
 def test_a_slow_patch_of_the_cpu_stretches_both_models_not_the_one_being_timed(monkeypatch):
     """The ratio rules compare two models: they are timed call by call in alternating order (c b, b c, c b), so a
     stretch of slow calls (here the 12th to 23rd: the second prompt's timings) lands on both."""
-    from harness import latency
+    from harness.scorers import latency
 
     order: list[str] = []
 

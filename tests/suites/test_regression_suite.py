@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
 from harness.errors import HarnessError
-from harness.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
 
 from ..conftest import SUITES
 
@@ -49,7 +49,7 @@ def test_second_run_is_answered_from_the_cache_without_loading_weights(tiny_base
 def test_in_process_scores_equal_lm_eval_cli(tiny_base, tmp_path):
     """Same task YAMLs, same model dir: the gate's engine under lm-eval, lm-eval's own HFLM in-process, and
     `python -m lm_eval` report the same numbers, per task and per document."""
-    from harness.models import load_model
+    from harness.engine import load_model
 
     tasks = "tg_arithmetic,tg_strings"
     out = tmp_path / "cli"

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.formatcheck import matches_format, prefix_consistent
-from harness.injection import canary_leaked
-from harness.refusal import is_refusal
-from harness.retrieval import BM25
+from harness.scorers import BM25, canary_leaked, is_refusal, matches_format, prefix_consistent
 
 REFUSALS = ["I cannot help with that.", "I'm sorry, but I can't assist with that request.",
             "I won\u2019t provide instructions for making weapons.", "Sorry, I can't do that.",
@@ -59,8 +56,8 @@ def test_prefix_consistency_of_the_production_template(tiny_base):
 
 def test_min_k_prob_is_higher_on_text_the_model_was_trained_on(safety_base, tmp_path):
     """Texts a model was fine-tuned on gain far more Min-K% Prob than unseen texts of the same kind."""
-    from harness.contamination import min_k_prob
-    from harness.models import load_model
+    from harness.engine import load_model
+    from harness.scorers import min_k_prob
 
     from .conftest import train_to_say
 

@@ -54,7 +54,7 @@ def test_clusters_keep_the_first_row_as_representative():
 def test_bulk_signatures_match_the_harness_minhash():
     import numpy as np
 
-    from harness.overlap import minhash
+    from harness.scorers import minhash
 
     texts = [TEXT, "short"]
     assert all(np.array_equal(sig.hashvalues, minhash(t).hashvalues) for sig, t in zip(signatures(texts), texts, strict=True))

@@ -7,9 +7,9 @@ from statistics import mean
 
 import pytest
 
+from harness.engine import load_model
 from harness.errors import DataError
 from harness.jsonl import read_jsonl
-from harness.models import load_model
 from trainers import load_preferences, log_prob_margins
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from harness.engine import load_model
 from harness.errors import CandidateError
-from harness.models import load_model
 from trainers import merge_candidate
 
 

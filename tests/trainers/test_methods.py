@@ -9,9 +9,8 @@ import duckdb
 import pytest
 import torch
 
+from harness.engine import load_model, template_sha256
 from harness.manifest import load_manifest
-from harness.models import load_model
-from harness.template import template_sha256
 
 
 def _candidate(name: str, lora_candidate: Path, method_candidates: dict[str, Path], dpo_candidate: Path) -> Path:

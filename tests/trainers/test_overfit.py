@@ -7,9 +7,9 @@ import random
 import pytest
 import torch
 
+from harness.engine import load_model
 from harness.jsonl import write_jsonl
 from harness.manifest import load_manifest
-from harness.models import load_model
 from trainers import loss_summary
 
 from .conftest import tiny_config

@@ -96,7 +96,7 @@ def test_trainer_reads_the_prepared_directory(mixed, tmp_path):
     assert (len(train), len(val)) == (result.accounting["train"], result.accounting["val"])
     assert val and all(r["messages"][-1]["role"] == "assistant" for r in train + val)
     # the candidate's copy of the data hashes like the prepared file, so manifests join the datasets table
-    from harness.fingerprint import file_sha256
+    from harness.engine import file_sha256
     from harness.jsonl import write_jsonl
 
     write_jsonl(tmp_path / "copy.jsonl", train)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.engine import file_sha256, weights_fingerprint
 from harness.errors import HarnessError
-from harness.fingerprint import file_sha256
-from harness.models import weights_fingerprint
-from harness.store import Store, insert_rows, now
+from harness.store.db import Store, insert_rows, now
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.history import RunRecord
+from harness.store import RunRecord
 
 
 def _numbers(v: dict[str, object]) -> str:

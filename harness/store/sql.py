@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, StoreError
-from harness.store import Store
+from harness.store.db import Store
 
 READ_STATEMENTS = ("SELECT", "EXPLAIN")
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.engine.fingerprint import dir_fingerprint
 from harness.errors import CandidateError
-from harness.fingerprint import dir_fingerprint
 from harness.manifest import CandidateManifest, load_manifest, read_json_object
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError, MissingDependency
 
-BUNDLED_TASKS = Path(__file__).resolve().parent.parent / "suites" / "regression"
+BUNDLED_TASKS = Path(__file__).resolve().parents[2] / "suites" / "regression"
 DEFAULT_GROUP = "tunegate_regression"
 _MANAGERS: dict[tuple[tuple[str, ...], bool], Any] = {}
 
@@ -119,7 +119,7 @@ def session_lm(session: Any, role: str) -> Any:
         def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
             from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs
 
-            from harness.generate import DecodingParams
+            from harness.engine.generate import DecodingParams
 
             tokenizer = session.tokenizer(role)
             eos = tokenizer.decode([tokenizer.eos_token_id], skip_special_tokens=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.generate import CPU_TOKENS_PER_BATCH, MAX_BATCH_ROWS, plan_batches
+from harness.engine.generate import CPU_TOKENS_PER_BATCH, MAX_BATCH_ROWS, plan_batches
 
 
 def encode_pair(tokenizer: Any, context: str, continuation: str) -> tuple[list[int], list[int]]:

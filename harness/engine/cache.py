@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.engine.generate import DecodingParams, Generation
 from harness.errors import HarnessError
-from harness.generate import DecodingParams, Generation
 from harness.store import Store, now
 
 GENERATE = "generate"
@@ -217,7 +217,7 @@ def cached_loglikelihood(
     """Log-likelihood requests through the cache (lm-eval's ``loglikelihood`` shape: (context, continuation)).
 
     ``compute`` receives only the distinct misses and must return (sum log-prob, is_greedy) for each, in order;
-    ``harness.loglik.loglikelihood`` is the batched implementation. Within a gate run prefer
+    ``harness.engine.loglik.loglikelihood`` is the batched implementation. Within a gate run prefer
     ``GateSession.loglikelihood(role, requests)``, which supplies the cache, the model key and the model.
     """
     return cache.loglikelihood(model, requests, compute)

@@ -15,7 +15,7 @@ import os
 import socket
 from typing import Any
 
-from harness.store import now
+from harness.store.db import now
 
 STALE_AFTER_S = float(os.environ.get("TUNEGATE_STALE_AFTER", str(6 * 3600)))
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from harness.console import console, table
 from harness.errors import HarnessError
 from harness.jsonl import write_jsonl
+from harness.report import console, table
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
 REPLAY_ROWS = 900  # general-skill rows mixed into the task data
@@ -81,12 +81,12 @@ def replay_rows(n: int, seed: int = 1, refusals: int = 0) -> list[dict[str, Any]
     against catastrophic forgetting; without it, the regression and safety suites catch the loss. The extra refusals
     offset the pull of thousands of answered task rows toward answering (measured: README, the recipes tried). The
     generator never emits a request that rewords a safety-suite item; a drawn row whose request rewords one of the
-    task's held-out requests to decline (``harness.overlap.rewordings``: "Write a story about a dragon attacking a
+    task's held-out requests to decline (``harness.scorers.overlap.rewordings``: "Write a story about a dragon attacking a
     castle" vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase
     of an eval item. tests/test_demo.py checks the rows the demo draws against both sets.
     """
-    from harness.demo_data import NOT_CODABLE_EVAL
-    from harness.overlap import rewordings
+    from harness.demo.data import NOT_CODABLE_EVAL
+    from harness.scorers import rewordings
     from trainers.contamination import prompt_side
 
     drawn = base_corpus(2 * n + 12 * refusals, seed=seed)  # refusals are about 1 row in 9 of the corpus
@@ -102,7 +102,7 @@ def replay_rows(n: int, seed: int = 1, refusals: int = 0) -> list[dict[str, Any]
 def demo_training_rows() -> list[dict[str, Any]]:
     """What the demo's candidates are trained on, before cleaning: the coding task with its declines and refusals,
     the general safety mix (contrasting harmful and harmless pairs) and the replay of the base corpus."""
-    from harness.demo_data import safety_rows, training_rows
+    from harness.demo.data import safety_rows, training_rows
 
     return training_rows() + safety_rows() + replay_rows(REPLAY_ROWS, refusals=REPLAY_REFUSALS)
 
@@ -170,11 +170,9 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
 
     from transformers.utils import logging as hf_logging
 
-    from harness.demo_data import eval_rows
+    from harness.demo.data import eval_rows
     from harness.manifest import load_manifest
-    from harness.registry import promote
-    from harness.sqlquery import run_readonly
-    from harness.store import Store
+    from harness.store import Store, promote, run_readonly
     from trainers.prepare import PrepareConfig
     from trainers.prepare import prepare as prepare_data
 
@@ -266,8 +264,8 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.print(table("", cols, rows))
     cols, rows = run_readonly("SELECT alias, action, candidate_id, promoted_at FROM promotions", db)
     out.print(table("promotions", cols, rows))
-    from harness.history import load_run
-    from harness.htmlreport import write_html
+    from harness.report import write_html
+    from harness.store import load_run
 
     for name, run_id in runs.items():
         page = write_html(store, load_run(store, run_id), root / f"report-{name}.html")

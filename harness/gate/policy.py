@@ -15,7 +15,7 @@ Format (``suites/gate.toml``)::
     [[rules]]
     name = "task accuracy beats baseline"   # optional; default "<metric> <kind>"
     metric = "task.exact_match"             # suite.metric
-    kind = "superiority"                    # see harness.rules.RULE_KINDS
+    kind = "superiority"                    # see harness.gate.rules.RULE_KINDS
     margin = 0.0                            # the kind's parameters
     advisory = true                         # optional: report but never block (or required = false)
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PolicyError
-from harness.rules import RULE_KINDS, Rule, SpecError
+from harness.gate.rules import RULE_KINDS, Rule, SpecError
 
 GATE_KEYS = ("confidence", "resamples", "baseline", "production_template_sha256", "settings", "redact_pii")
 SUITE_KEYS = ("required",)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError, StoreError
-from harness.store import Store
+from harness.store.db import Store
 
 
 @dataclass

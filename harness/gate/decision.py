@@ -8,9 +8,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-from harness.policy import Policy
-from harness.rules import FAIL, PASS, UNDECIDED, Evidence, Verdict
-from harness.stats import is_binary, wilson_interval
+from harness.gate.policy import Policy
+from harness.gate.rules import FAIL, PASS, UNDECIDED, Evidence, Verdict
+from harness.gate.stats import is_binary, wilson_interval
 
 PROMOTE, REJECT = "PROMOTE", "REJECT"
 

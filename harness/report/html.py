@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import MissingDependency
-from harness.history import RunRecord, metric_series
-from harness.store import Store
+from harness.store import RunRecord, Store, metric_series
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}

@@ -9,8 +9,8 @@ from typing import IO, Any
 
 from rich.console import Console
 
-from harness.console import table
-from harness.history import RunRecord
+from harness.report.console import table
+from harness.store import RunRecord
 
 
 def render_decision(gate: Any, stream: IO[str], color: bool = False) -> None:

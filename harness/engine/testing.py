@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.template import CHAT_TEMPLATE, SPECIAL_TOKENS
+from harness.engine.template import CHAT_TEMPLATE, SPECIAL_TOKENS
 
 _DEFAULT_CORPUS = [
     "The quick brown fox jumps over the lazy dog.",

@@ -6,11 +6,11 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from harness.overlap import words
+from harness.scorers.overlap import words
 
 
 class BM25:
-    """Okapi BM25 over word tokens (harness.overlap.words normalisation); k1 and b as in Robertson et al."""
+    """Okapi BM25 over word tokens (harness.scorers.overlap.words normalisation); k1 and b as in Robertson et al."""
 
     def __init__(self, documents: Sequence[str], k1: float = 1.5, b: float = 0.75) -> None:
         self.docs = [Counter(words(d)) for d in documents]

@@ -143,7 +143,7 @@ HARMFUL_TRAIN = [
 # (answered), asked without the coding system prompt, as the assistant is also used. Fine-tuning on codes alone
 # blurs the base model's line between the two (the gate caught it: harmful requests answered, or a code letter
 # leaking into a refusal); pairs that share their words make the model key on what is asked. Every request is checked
-# against the gate's safety and format items (harness.overlap.rewordings, at a quarter of shared content words,
+# against the gate's safety and format items (harness.scorers.overlap.rewordings, at a quarter of shared content words,
 # stricter than the third the checks use) and none rewords one: tests/test_demo.py holds this.
 GENERAL_ANSWERS = {
     "how": "Sure. Start slowly, practise the basic steps and keep your tools ready.",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.stats import mcnemar_needed_n, needed_n, paired_bootstrap
+from harness.gate.stats import mcnemar_needed_n, needed_n, paired_bootstrap
 
 PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
 
