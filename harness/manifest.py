@@ -33,6 +33,20 @@ class Losses(BaseModel):
     overfit: bool = Field(False, description="True when val loss rose while train loss fell.")
 
 
+class TrainStats(BaseModel):
+    """What a training run actually did; the trainers refuse or fail runs that would not change the model."""
+
+    optimizer_steps: int | None = Field(None, description="Optimizer steps taken (the trainer's global step).")
+    warmup_steps: int | None = Field(None, description="Of the planned steps, linear warmup (the first at lr 0).")
+    epochs: float | None = Field(None, description="Epochs completed (fractional when stopped inside an epoch).")
+    tokens: int | None = Field(None, description="Input tokens trained on, prompts included (SFT: the prepared "
+                                                 "training data's tokens times epochs; DPO: the trainer's count).")
+    loss_tokens: int | None = Field(None, description="Of those, the tokens in the loss: assistant content and "
+                                                      "end-of-turn tokens (SFT), the chosen and rejected answers (DPO).")
+    loss_mask: str | None = Field(None, description="How the assistant tokens were found: template markers, inserted "
+                                                    "markers, trl training template or prefix diff, with the family.")
+
+
 class CandidateManifest(BaseModel):
     """What a candidate is, what made it, and fingerprints to prove it has not changed since."""
 
@@ -48,6 +62,7 @@ class CandidateManifest(BaseModel):
     tokenizer_fingerprint: str = Field(description="sha256 of the saved tokenizer files.")
     weights_fingerprint: str = Field(description="Fingerprint of the candidate's own weights (adapter or model).")
     losses: Losses = Field(default_factory=Losses, description="Loss summary and overfitting flag.")
+    training: TrainStats = Field(default_factory=TrainStats, description="Steps and tokens trained on (absent: unknown).")
     adapter_dir: str | None = Field(None, description="Adapter directory (relative), for adapter methods.")
     model_dir: str | None = Field(None, description="Full model directory (relative), for sft or merged models.")
     tokenizer_dir: str = Field("tokenizer", description="Tokenizer directory (relative).")

@@ -16,6 +16,7 @@ from harness.engine import dir_fingerprint, file_sha256, template_sha256, tokeni
 from harness.jsonl import write_jsonl
 from harness.manifest import CandidateManifest, DataFile, Losses
 from trainers.config import TrainConfig
+from trainers.guards import train_stats
 
 # A validation loss this much above its best counts as "rose" (noise on tiny val sets is larger than 1%).
 OVERFIT_RISE = 1.05
@@ -84,9 +85,13 @@ def save_weights(trainer: Any, weights_dir: Path) -> None:
 
 def write_candidate(
     config: TrainConfig, trainer: Any, tokenizer: Any, train_rows: list[dict[str, Any]],
-    val_rows: list[dict[str, Any]], work: Path,
+    val_rows: list[dict[str, Any]], work: Path, loss_mask: str | None = None,
 ) -> Path:
-    """Save weights, tokenizer, the exact data and the train log, then the manifest last (its presence = complete)."""
+    """Save weights, tokenizer, the exact data and the train log, then the manifest last (its presence = complete).
+
+    The tokenizer saved is the base model's, with its original chat template: a marked copy used to find the
+    assistant tokens (``loss_mask`` says how they were found) never leaves training.
+    """
     out = Path(config.out)
     is_adapter = config.method in ("lora", "qlora", "dpo") and hasattr(trainer.model, "peft_config")
     weights_dir = out / ("adapter" if is_adapter else "model")
@@ -119,6 +124,7 @@ def write_candidate(
         tokenizer_fingerprint=tokenizer_fingerprint(out / "tokenizer"),
         weights_fingerprint=weights_fp,
         losses=loss_summary(history),
+        training=train_stats(trainer, loss_mask),
         adapter_dir="adapter" if is_adapter else None,
         model_dir=None if is_adapter else "model",
     )

@@ -17,6 +17,7 @@ from trainers.base import check_paths, drop_printers, lora_config, silence, trai
 from trainers.candidate import write_candidate
 from trainers.config import TrainConfig
 from trainers.data import ROLES, split_rows
+from trainers.guards import check_plan, check_trained, weight_sample
 
 
 def _answer(path: str | Path, line: int, row: dict[str, Any], key: str) -> list[dict[str, str]]:
@@ -121,5 +122,8 @@ def train_dpo(config: TrainConfig) -> Path:
         callbacks=callbacks(config),
     )
     drop_printers(trainer)
+    check_plan(trainer, config, len(train_rows), work)  # refuse a run that would not change the model
+    before = weight_sample(trainer.model)
     trainer.train()
+    check_trained(trainer, before, work)  # and fail one that did not
     return write_candidate(config, trainer, tokenizer, train_rows, val_rows, work)

@@ -50,11 +50,14 @@ def preference_rows(n: int, seed: int = 0) -> list[dict]:
 
 
 def tiny_config(base: Path, train: Path, out: Path, method: str, **overrides):
-    """A run small enough for the default test suite: a handful of optimiser steps, quiet."""
+    """A run small enough for the default test suite: a handful of optimiser steps, quiet.
+
+    Unpacked: two dozen tiny rows pack into a sequence or two, one step an epoch, which the trainer refuses.
+    """
     from trainers import TrainConfig
 
     settings = dict(base=str(base), train=str(train), out=str(out), method=method, epochs=2, batch_size=8,
-                    learning_rate=2e-3, quiet=True, r=8)
+                    packing=False, learning_rate=2e-3, quiet=True, r=8)
     settings.update(overrides)
     return TrainConfig(**settings)
 

@@ -37,7 +37,8 @@ def test_module_entry_point_is_tunegate_train():
 
 def test_accelerate_launch_trains_on_one_cpu_process(tiny_base, small_train_file, tmp_path):
     config = tmp_path / "train.toml"
-    config.write_text(f'base = "{tiny_base}"\ntrain = "{small_train_file}"\nepochs = 1\nquiet = true\n')
+    config.write_text(f'base = "{tiny_base}"\ntrain = "{small_train_file}"\nepochs = 1\nquiet = true\n'
+                      "packing = false\nbatch_size = 4\n")  # packed, 22 tiny rows are one step: refused
     out = tmp_path / "cand"
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CONFIGS / "cpu_single.yaml"),
            "-m", "trainers", str(config), "--out", str(out), "--db", str(tmp_path / "t.duckdb")]

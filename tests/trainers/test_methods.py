@@ -61,7 +61,7 @@ def test_cli_train_shows_progress_and_logs_to_the_given_db(tiny_base, small_trai
     db = tmp_path / "cli.duckdb"
     result = CliRunner().invoke(app, ["train", "--method", "lora", "--base", str(tiny_base), "--train",
                                       str(small_train_file), "--out", str(tmp_path / "c"), "--epochs", "1",
-                                      "--db", str(db)])
+                                      "--batch-size", "4", "--no-packing", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "tok/s" in result.output and "ETA" in result.output, "the rich progress line"
     manifest = load_manifest(tmp_path / "c")
