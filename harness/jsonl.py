@@ -10,8 +10,12 @@ from typing import Any
 from harness.errors import DataError
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; raise DataError on the first fault."""
+def parse_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield (line number, object, None) or (line number, None, fault) for each non-blank line.
+
+    A UTF-8 byte-order mark at the start of the file is accepted (editors on Windows write one); CRLF line ends
+    are too. Every JSONL reader of the project goes through here, so all accept the same files.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, "file not found", "check the path")
@@ -20,19 +24,37 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise DataError(path, number, f"invalid UTF-8 at byte {exc.start}", "re-encode the file as UTF-8") from None
+                yield number, None, f"invalid UTF-8 at byte {exc.start}"
+                continue
+            if number == 1:
+                text = text.removeprefix("\ufeff")
             if not text.strip():
                 continue
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise DataError(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})", "one JSON object per line") from None
+                yield number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+                continue
             except (RecursionError, ValueError) as exc:  # too deep, or an integer over Python's digit limit
-                fault = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-                raise DataError(path, number, f"invalid JSON: {fault}", "one plain JSON object per line") from None
+                yield number, None, "invalid JSON: " + ("nested too deeply" if isinstance(exc, RecursionError) else str(exc))
+                continue
             if not isinstance(row, dict):
-                raise DataError(path, number, f"expected a JSON object, got {type(row).__name__}")
-            yield number, row
+                yield number, None, f"expected a JSON object, got {type(row).__name__}"
+                continue
+            yield number, row, None
+
+
+FIXES = {"invalid UTF-8": "re-encode the file as UTF-8", "invalid JSON": "one JSON object per line"}
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; raise DataError on the first fault."""
+    for number, row, fault in parse_jsonl(path):
+        if fault is not None:
+            fix = next((f for prefix, f in FIXES.items() if fault.startswith(prefix)), None)
+            raise DataError(path, number, fault, fix)
+        assert row is not None
+        yield number, row
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 from harness.errors import DataError
 from harness.jsonl import iter_jsonl
 
+# Tool turns are not supported: a row with one is refused (its role is not in ROLES), never silently trained on.
 ROLES = {"system", "user", "assistant"}
 
 
@@ -28,6 +29,14 @@ def validate_chat(path: str | Path, line: int, row: dict[str, Any]) -> dict[str,
             raise DataError(path, line, f"messages[{i}].content is empty or not a string")
         if role == "system" and i != 0:
             raise DataError(path, line, f"messages[{i}] is a system turn after the first turn", "put it first")
+    # After an optional system turn: user, assistant, user, assistant, ... (chat templates and the loss mask assume it)
+    start = 1 if messages[0]["role"] == "system" else 0
+    for i in range(start, len(messages)):
+        expected = "user" if (i - start) % 2 == 0 else "assistant"
+        if messages[i]["role"] != expected:
+            where = "the first turn" if i == start else f"messages[{i}]"
+            raise DataError(path, line, f"{where} is {messages[i]['role']!r} where {expected!r} is expected",
+                            "after an optional system turn, user and assistant turns alternate, starting with user")
     if not any(m["role"] == "assistant" for m in messages):
         raise DataError(path, line, "no assistant turn", "add the answer the model should learn")
     if messages[-1]["role"] != "assistant":

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import DataError, HarnessError
+from harness.jsonl import parse_jsonl
 from harness.scorers import redact
 from trainers.data import validate_chat
 
@@ -53,32 +54,11 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None,
         raise DataError(path, None, "file not found", "check the path")
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        yield from _iter_jsonl(path)
+        yield from parse_jsonl(path)
     elif suffix in (".json", ".parquet", ".csv"):
         yield from _iter_datasets(path, suffix.lstrip("."))
     else:
         raise DataError(path, None, f"unknown data format {suffix!r}", "use .jsonl, .json, .parquet or .csv")
-
-
-def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield number, None, f"invalid UTF-8 at byte {exc.start}"
-                continue
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, f"expected a JSON object, got {type(row).__name__}"
-                continue
-            yield number, row, None
 
 
 def _iter_datasets(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
@@ -133,9 +113,9 @@ def validate_preference(path: str | Path, line: int, row: dict[str, Any]) -> dic
         messages = row["messages"]
         if not isinstance(messages, list) or not messages:
             raise DataError(path, line, "field 'messages' must be a non-empty list")
-        probe = validate_chat(path, line, {"messages": [*messages, {"role": "assistant", "content": "x"}]})
-        if messages[-1].get("role") == "assistant":
+        if isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
             raise DataError(path, line, "preference prompt ends with an assistant turn", "end it with the user turn")
+        probe = validate_chat(path, line, {"messages": [*messages, {"role": "assistant", "content": "x"}]})
         out["messages"] = probe["messages"][:-1]
     elif isinstance(row.get("prompt"), str):
         if not row["prompt"].strip():
