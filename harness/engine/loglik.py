@@ -8,7 +8,7 @@ answered in input order. Only the continuation positions are soft-maxed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.engine.generate import CPU_TOKENS_PER_BATCH, MAX_BATCH_ROWS, plan_batches
@@ -54,8 +54,12 @@ def loglikelihood(
     requests: Sequence[tuple[str, str]],
     batch_size: int | None = None,
     max_length: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> list[tuple[float, bool]]:
-    """For each (context, continuation): (sum of log-probs of the continuation tokens, is greedy)."""
+    """For each (context, continuation): (sum of log-probs of the continuation tokens, is greedy).
+
+    ``on_batch`` is called after each batch with the number of requests it finished (progress).
+    """
     import torch
 
     if not requests:
@@ -75,8 +79,10 @@ def loglikelihood(
     device = next(model.parameters()).device
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     results: list[tuple[float, bool]] = [(0.0, True)] * len(rows)
-    for idx in plan_batches(lengths, 0, budget, max_rows):
-        idx = [i for i in idx if rows[i][1] > 0]
+    for planned in plan_batches(lengths, 0, budget, max_rows):
+        idx = [i for i in planned if rows[i][1] > 0]
+        if on_batch is not None and len(idx) < len(planned):
+            on_batch(len(planned) - len(idx))  # empty continuations: nothing to compute
         if not idx:
             continue
         width = max(lengths[i] for i in idx)
@@ -97,5 +103,7 @@ def loglikelihood(
             logprob = float(span.gather(1, targets[:, None]).sum())
             greedy = bool((span.argmax(dim=-1) == targets).all())
             results[i] = (logprob, greedy)
+        if on_batch is not None:
+            on_batch(len(idx))
     return results
 

@@ -2,6 +2,8 @@
 
 Format (``suites/gate.toml``)::
 
+    extends = "tunegate:default"  # optional: start from another policy (a path relative to this file, or the
+                                  # packaged default); [gate] keys, [suites.X] and rules of the same name override
     [gate]
     confidence = 0.95        # of every paired interval, in [0.5, 1)
     resamples = 10000        # bootstrap resamples
@@ -19,7 +21,8 @@ Format (``suites/gate.toml``)::
     margin = 0.0                            # the kind's parameters
     advisory = true                         # optional: report but never block (or required = false)
 
-Every error names the file, the line and the key.
+Every error names the file, the line and the key. ``sha256`` is this file's; the files it extends are listed
+with theirs in ``bases`` (the gate records them with its evidence, so a changed base blocks a promotion too).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.builtin import DEFAULT_POLICY, default_policy
 from harness.errors import PolicyError
 from harness.gate.rules import RULE_KINDS, Rule, SpecError
 
@@ -52,6 +56,8 @@ class Policy:
     production_template_sha256: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     redact_pii: bool = False  # redact e-mails, phones and card numbers from stored prompts/outputs
+    extends: str | None = None  # what the file's top-level ``extends`` names (e.g. "tunegate:default")
+    bases: tuple[tuple[Path, str], ...] = ()  # every file it extends, nearest first: (path, sha256)
 
     def suite_required(self, suite: str) -> bool:
         """Suites are required unless the policy marks them advisory (required = false)."""
@@ -145,15 +151,10 @@ def _suites_section(suites: Any, where: _Where) -> dict[str, bool]:
     return out
 
 
-def _rules_section(rules: Any, where: _Where) -> list[Rule]:
-    if not isinstance(rules, list):
-        raise where.error("", "rules", "must be an array of tables ([[rules]])")
+def _parse_rules(specs: list[tuple[dict[str, Any], _Where, str]]) -> list[Rule]:
     parsed: list[Rule] = []
-    names: dict[str, int] = {}
-    for i, spec in enumerate(rules):
-        section = f"rules[{i}]"
-        if not isinstance(spec, dict):
-            raise where.error(section, None, "must be a table ([[rules]])")
+    names: dict[str, tuple[str, Path]] = {}
+    for spec, where, section in specs:
         kind = spec.get("kind")
         if not isinstance(kind, str) or kind not in RULE_KINDS:
             raise where.error(section, "kind" if "kind" in spec else None,
@@ -163,19 +164,33 @@ def _rules_section(rules: Any, where: _Where) -> list[Rule]:
         except SpecError as exc:
             raise where.error(section, exc.key, f"({kind}) {exc}") from None
         if rule.name in names:
+            other, other_path = names[rule.name]
+            also = other if other_path == where.path else f"{other} of {other_path}"
             raise where.error(section, "name" if "name" in spec else None,
-                              f"duplicate rule name {rule.name!r} (also rules[{names[rule.name]}]); names key the "
+                              f"duplicate rule name {rule.name!r} (also {also}); names key the "
                               "stored verdicts, give each rule its own")
-        names[rule.name] = i
+        names[rule.name] = (section, where.path)
         parsed.append(rule)
     return parsed
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Parse and validate a policy file; every error names the file, the key and the line."""
-    path = Path(path)
+MAX_EXTENDS = 8  # a longer chain is surely a mistake (and a cycle is caught before it)
+
+
+@dataclass
+class _File:
+    """One policy file as read: its parsed TOML, bytes' sha256 and where its keys sit."""
+
+    path: Path
+    sha256: str
+    data: dict[str, Any]
+    where: _Where
+
+
+def _read(path: Path) -> _File:
     if not path.is_file():
-        raise PolicyError(f"{path}: policy file not found (pass --policy FILE, or create suites/gate.toml)")
+        raise PolicyError(f"{path}: policy file not found (pass --policy FILE, create suites/gate.toml, or use "
+                          f"--policy {DEFAULT_POLICY} for the packaged default)")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -189,14 +204,119 @@ def load_policy(path: str | Path) -> Policy:
     except RecursionError:
         raise PolicyError(f"{path}: invalid TOML: nested too deeply") from None
     where = _Where(path, _Lines(text))
-    known = {"gate", "suites", "rules"}
+    known = {"extends", "gate", "suites", "rules"}
     for key in data:
         if key not in known:
             raise where.error(key if isinstance(data[key], dict) else "", None if isinstance(data[key], dict) else key,
                               f"unknown top-level key '{key}' (expected one of {sorted(known)})")
-    gate = _gate_section(data.get("gate", {}), where)
-    suites = _suites_section(data.get("suites", {}), where)
-    rules = _rules_section(data.get("rules", []), where)
+    return _File(path, hashlib.sha256(raw).hexdigest(), data, where)
+
+
+def resolve_policy_ref(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """A policy reference as a file: ``tunegate:default`` (the packaged default), else a path, relative to
+    ``relative_to`` (the extending file's folder) when given."""
+    text = str(ref)
+    if text.startswith("tunegate:"):
+        if text != DEFAULT_POLICY:
+            raise PolicyError(f"{text}: unknown packaged policy; the one tunegate ships is {DEFAULT_POLICY!r}")
+        return default_policy()
+    path = Path(text).expanduser()
+    return path if relative_to is None or path.is_absolute() else relative_to / path
+
+
+def choose_policy(explicit: str | None, folders: list[Path], rootdir: Path) -> tuple[Path, str]:
+    """The policy of a gate run and why it was chosen, in this order: ``explicit`` (--policy); the project's
+    gate.toml, beside the first of the suites ``folders`` named on the command line that holds one, else
+    ``suites/gate.toml`` or ``gate.toml`` under the pytest ``rootdir``; the packaged default. The built-in
+    suites' own gate.toml is the packaged default, never "the project's"."""
+    if explicit:
+        return resolve_policy_ref(explicit), "--policy"
+    builtin = default_policy().parent.resolve()
+    for folder in folders:
+        if folder.resolve() != builtin and (folder / "gate.toml").is_file():
+            return folder / "gate.toml", f"the project's, beside the suites in {folder}"
+    for path in (rootdir / "suites" / "gate.toml", rootdir / "gate.toml"):
+        if path.is_file() and path.parent.resolve() != builtin:
+            return path, f"the project's, under the rootdir {rootdir}"
+    return default_policy(), f"the packaged default ({DEFAULT_POLICY}): no --policy and no project gate.toml"
+
+
+def _chain(path: Path) -> list[_File]:
+    """The policy file and every file it extends, nearest first."""
+    files = [_read(path)]
+    while "extends" in files[-1].data:
+        child = files[-1]
+        ref = child.data["extends"]
+        if not isinstance(ref, str) or not ref.strip():
+            raise child.where.error("", "extends",
+                                    f"must be {DEFAULT_POLICY!r} or a path to a policy file, got {ref!r}")
+        try:
+            base = resolve_policy_ref(ref, child.path.parent)
+        except PolicyError as exc:
+            raise child.where.error("", "extends", str(exc)) from None
+        if not base.is_file():
+            raise child.where.error("", "extends", f"{ref!r}: no policy file at {base} (a path is relative to "
+                                                   f"{child.path.parent}; {DEFAULT_POLICY!r} is the packaged default)")
+        if any(base.resolve() == f.path.resolve() for f in files):
+            raise child.where.error("", "extends", f"{ref!r} extends back to itself ({base}); break the cycle")
+        if len(files) > MAX_EXTENDS:
+            raise child.where.error("", "extends", f"more than {MAX_EXTENDS} policies extend one another")
+        files.append(_read(base))
+    return files
+
+
+def _merge_rules(files: list[_File]) -> list[tuple[dict[str, Any], _Where, str]]:
+    """Every rule spec, base first; a rule named like a base rule overrides it in place.
+
+    The overriding rule's keys replace the base rule's and the rest are kept, so ``margin = 0.02`` alone tightens
+    a rule; a rule that changes ``kind`` keeps only the metric (the old kind's parameters mean nothing to the new
+    one).
+    """
+    merged: list[tuple[dict[str, Any], _Where, str]] = []
+    for file in reversed(files):
+        rules = file.data.get("rules", [])
+        if not isinstance(rules, list):
+            raise file.where.error("", "rules", "must be an array of tables ([[rules]])")
+        names = {spec.get("name"): i for i, (spec, _, _) in enumerate(merged)}
+        own: set[str] = set()
+        for i, spec in enumerate(rules):
+            section = f"rules[{i}]"
+            if not isinstance(spec, dict):
+                raise file.where.error(section, None, "must be a table ([[rules]])")
+            name = spec.get("name")
+            if not isinstance(name, str) or name not in names or name in own:
+                merged.append((spec, file.where, section))
+                if isinstance(name, str):
+                    own.add(name)
+                continue
+            own.add(name)
+            base = merged[names[name]][0]
+            if "kind" in spec and spec["kind"] != base.get("kind"):
+                combined = {"metric": base.get("metric"), **spec}
+            else:
+                keep = {k: v for k, v in base.items()
+                        if not ({"required", "advisory"} & spec.keys() and k in ("required", "advisory"))}
+                combined = {**keep, **spec}
+            merged[names[name]] = (combined, file.where, section)
+    return merged
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Parse and validate a policy file (and every file it ``extends``); every error names the file, the key and
+    the line. ``path`` may be ``tunegate:default``, the packaged default."""
+    path = resolve_policy_ref(path)
+    files = _chain(path)
+    gate_raw: dict[str, Any] = {}
+    suites: dict[str, bool] = {}
+    for file in reversed(files):  # base first: each file's keys override what it extends
+        gate = file.data.get("gate", {})
+        _gate_section(gate, file.where)
+        settings = {**gate_raw.get("settings", {}), **gate.get("settings", {})}
+        gate_raw = {**gate_raw, **gate} | ({"settings": settings} if settings else {})
+        suites.update(_suites_section(file.data.get("suites", {}), file.where))
+    gate = _gate_section(gate_raw, files[0].where)
+    rules = _parse_rules(_merge_rules(files))
     if not rules:
         raise PolicyError(f"{path}: no [[rules]]; a policy without rules would promote anything")
-    return Policy(path=path, sha256=hashlib.sha256(raw).hexdigest(), rules=rules, suites=suites, **gate)
+    return Policy(path=path, sha256=files[0].sha256, rules=rules, suites=suites,
+                  extends=files[0].data.get("extends"), bases=tuple((f.path, f.sha256) for f in files[1:]), **gate)

@@ -32,6 +32,23 @@ def render_decision(gate: Any, stream: IO[str], color: bool = False) -> None:
     con.print(f"results: {gate.store.path}  (tunegate sql \"SELECT * FROM rule_verdicts WHERE run_id = '{gate.run_id}'\")")
 
 
+def decision_line(gate: Any) -> str:
+    """The one line a gate run ends on: the decision, what blocked it, and the whole run id."""
+    decision = gate.decision
+    if decision is None:
+        why = gate.errors[-1] if gate.errors else "the gate did not decide"
+        return f"tunegate: NO DECISION ({why}; nothing may be promoted) run {gate.run_id}"
+    if decision.promoted:
+        passed = sum(v.status == "pass" for v in decision.verdicts if v.required)
+        return f"tunegate: PROMOTE ({passed} required rule{'s' if passed != 1 else ''} passed) run {gate.run_id}"
+    blocking = [v for v in decision.verdicts if v.blocks]
+    failed = sum(v.status == "fail" for v in blocking)
+    parts = [f"{failed} rule{'s' if failed != 1 else ''} failed", f"{len(blocking) - failed} undecided"]
+    if decision.errors:
+        parts.append(f"{len(decision.errors)} session fault{'s' if len(decision.errors) != 1 else ''}")
+    return f"tunegate: {decision.decision} ({', '.join(parts)}) run {gate.run_id}"
+
+
 def _num(value: Any, signed: bool = False) -> str:
     if value is None:
         return "—"
@@ -59,8 +76,8 @@ def markdown_report(record: RunRecord) -> str:
     ]
     if decision:
         lines += [
-            f"- policy `{run['policy_path']}` sha256 `{str(decision['policy_sha256'])[:16]}…`",
-            f"- candidate weights fingerprint `{str(decision['candidate_fingerprint'])[:16]}…`",
+            f"- policy `{run['policy_path']}` sha256 `{decision['policy_sha256']}`",
+            f"- candidate weights fingerprint `{decision['candidate_fingerprint']}`",
         ]
     else:
         lines.append("- no decision was recorded: the run did not finish, so nothing may be promoted from it")

@@ -123,13 +123,15 @@ def history(
 
 
 def metric_series(store: Store, suite: str, metric: str, last: int = 50) -> list[dict[str, Any]]:
-    """A metric over the most recent finished runs, oldest first, candidate and baseline values side by side."""
+    """A metric over the most recent finished runs, oldest first, candidate and baseline values side by side
+    (with each run's candidate id and baseline reference, so plots keep one series per model)."""
     with store.read() as con:
         rows = _dicts(con.execute(
-            "SELECT * FROM (SELECT started_at, run_id, candidate_id, decision, "
+            "SELECT * FROM (SELECT h.started_at, h.run_id, h.candidate_id, h.decision, r.baseline_ref, "
             "max(value) FILTER (WHERE role = 'candidate') AS candidate, "
             "max(value) FILTER (WHERE role = 'baseline') AS baseline "
-            "FROM metric_history WHERE suite = ? AND metric = ? AND status = 'finished' "
-            "GROUP BY ALL ORDER BY started_at DESC LIMIT ?) ORDER BY started_at",
+            "FROM metric_history h JOIN runs r ON r.id = h.run_id "
+            "WHERE h.suite = ? AND h.metric = ? AND h.status = 'finished' "
+            "GROUP BY ALL ORDER BY h.started_at DESC LIMIT ?) ORDER BY started_at",
             [suite, metric, last]))
     return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ class Holder:
     candidate_id: str
     path: str
     weights_fingerprint: str
+    already: bool = field(default=False, compare=False)
+    """Set on what `promote` returns when this candidate already held the alias (nothing was recorded)."""
 
 
 def _holders(con: Any, alias: str) -> list[Holder]:
@@ -67,7 +69,11 @@ def verify_evidence_files(run_id: str, policy_path: str | None, policy_sha: str 
 
 
 def promote(store: Store, run_id: str, alias: str = "production") -> Holder:
-    """Point ``alias`` at the candidate of a PROMOTE run whose weights still match what was gated."""
+    """Point ``alias`` at the candidate of a PROMOTE run whose weights still match what was gated.
+
+    Idempotent: when the same candidate (same id, same weights) already holds the alias, nothing is recorded
+    and the current holder comes back with ``already`` set, so a rollback always returns to a different model.
+    """
     with store.write() as con:
         row = con.execute(
             "SELECT d.decision, r.candidate_id, r.candidate_path, d.candidate_fingerprint, r.status, r.policy_path, "
@@ -91,6 +97,8 @@ def promote(store: Store, run_id: str, alias: str = "production") -> Holder:
                 f"(gated {gated_fingerprint[:12]}, now {current[:12]}); gate the candidate again"
             )
         stack = _holders(con, alias)
+        if stack and (stack[-1].candidate_id, stack[-1].weights_fingerprint) == (candidate_id, current):
+            return replace(stack[-1], already=True)
         holder = Holder(run_id, candidate_id, path, current)
         insert_rows(con, "promotions", [{
             "alias": alias, "action": "promote", "run_id": run_id, "candidate_id": candidate_id, "path": path,

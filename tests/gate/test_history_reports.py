@@ -83,12 +83,12 @@ def test_junit_of_undecided_and_aborted_runs(populated_db):
     assert aborted.get("errors") == "1" and "fail closed" in aborted.find("testcase/error").text
 
 
-def test_html_report_is_self_contained_with_a_png_history_plot(populated_db):
+def test_html_report_is_self_contained_with_svg_plots(populated_db):
     page = html_report(populated_db, load_run(populated_db, "run-b"))
     assert "<script" not in page and "<link" not in page and "src='http" not in page  # nothing fetched
-    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
-    assert len(images) == 2  # task.exact_match and latency.p95_ms
-    assert base64.b64decode(images[0]).startswith(b"\x89PNG")
+    images = re.findall(r"src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'", page)
+    assert len(images) == 3  # the forest plot (task beats base), task.exact_match and latency.p95_ms history
+    assert b"<svg" in base64.b64decode(images[0])
 
 
 def test_metric_series_pairs_roles_per_run(populated_db):

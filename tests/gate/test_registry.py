@@ -61,6 +61,67 @@ def test_promote_then_rollback_restores_previous_holder(two_approved):
         rollback(store)
 
 
+def promotion_rows(store: Store) -> list[tuple]:
+    return store.query("SELECT action, run_id FROM promotions ORDER BY promoted_at, rowid")[1]
+
+
+def test_promoting_the_holder_again_is_a_no_op_so_rollback_reaches_the_one_before(two_approved):
+    """promote A, A again, B; rollback -> A (not A again); the repeat recorded nothing."""
+    store, a, b = two_approved
+    promote(store, "run-a")
+    again = promote(store, "run-a")
+    assert again.already and again.run_id == "run-a"
+    assert promotion_rows(store) == [("promote", "run-a")]
+    assert not promote(store, "run-b").already
+    assert rollback(store).path == str(a)
+    assert rollback(store) is None
+
+
+def test_rollback_after_a_repeated_promote_leaves_the_alias_empty(two_approved):
+    """promote A, A again; rollback -> nothing held (the repeat did not stack a second A)."""
+    store, *_ = two_approved
+    promote(store, "run-a")
+    promote(store, "run-a")
+    assert rollback(store) is None
+    assert resolve_alias(store, "production") is None
+
+
+def test_rollback_after_a_repeated_promote_returns_to_the_previous_holder(two_approved):
+    store, a, b = two_approved
+    promote(store, "run-b")
+    promote(store, "run-a")
+    promote(store, "run-a")
+    assert rollback(store).path == str(b)
+
+
+def test_another_run_of_the_holding_candidate_is_a_no_op_too(two_approved):
+    """A second gate run of the same candidate (same id, same weights) does not stack the same model twice."""
+    store, a, _ = two_approved
+    decided(store, "run-a2", a, minute=2)
+    promote(store, "run-a")
+    again = promote(store, "run-a2")
+    assert again.already and again.run_id == "run-a"  # says which run put it there
+    assert promotion_rows(store) == [("promote", "run-a")]
+
+
+def test_a_repeated_promote_still_refuses_changed_weights(two_approved):
+    store, a, _ = two_approved
+    promote(store, "run-a")
+    save_file({"w": np.zeros((4, 4), dtype=np.float32)}, str(a / "model.safetensors"))
+    with pytest.raises(HarnessError, match="weights changed since run 'run-a' approved them"):
+        promote(store, "run-a")
+
+
+def test_cli_promote_of_the_holder_says_nothing_changed(two_approved):
+    store, a, _ = two_approved
+    runner = CliRunner()
+    runner.invoke(app, ["promote", "run-a", "--db", str(store.path)])
+    out = runner.invoke(app, ["promote", "run-a", "--db", str(store.path)])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == f"production already points at a ({a}), promoted by run run-a: nothing changed"
+    assert promotion_rows(store) == [("promote", "run-a")]
+
+
 def test_aliases_are_independent(two_approved):
     store, a, b = two_approved
     promote(store, "run-a", "production")
@@ -199,7 +260,7 @@ def test_report_of_a_real_run(gated, tmp_path, monkeypatch):
     assert "## tunegate gate: **PROMOTE**" in result.output
     assert "| task accuracy beats baseline | superiority | ✅ pass |" in result.output
     assert summary.read_text().startswith("## tunegate gate: **PROMOTE**")
-    assert "data:image/png;base64," in html.read_text()
+    assert "data:image/svg+xml;base64," in html.read_text()
 
 
 def test_cli_history_filters(gated):
