@@ -38,5 +38,6 @@ class StoreError(HarnessError):
 class MissingDependency(HarnessError):
     """An optional package is missing; the message gives the pip line."""
 
-    def __init__(self, package: str, purpose: str) -> None:
-        super().__init__(f"{purpose} needs the '{package}' package: pip install '{package}'")
+    def __init__(self, package: str, purpose: str, pip: str | None = None) -> None:
+        self.pip = pip or f"pip install '{package}'"
+        super().__init__(f"{purpose} needs the '{package}' package: {self.pip}")

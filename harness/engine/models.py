@@ -12,6 +12,18 @@ from harness.manifest import CandidateManifest, load_manifest, read_json_object
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 REMOTE_CODE_CONFIGS = ("config.json", "tokenizer_config.json", "adapter_config.json", "processor_config.json")
+GATE_DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    """The torch dtype name a gate loads in: ``auto`` is bfloat16 on CUDA (half the memory, tensor cores) and
+    float32 elsewhere (whether bfloat16 is faster on a CPU depends on its bf16 support, and it rounds, so there it
+    is asked for by name); other names pass through."""
+    if dtype not in GATE_DTYPES:
+        raise CandidateError(f"--tunegate-dtype {dtype}: expected one of {', '.join(GATE_DTYPES)}")
+    if dtype == "auto":
+        return "bfloat16" if device.split(":")[0] == "cuda" else "float32"
+    return dtype
 
 
 @dataclass

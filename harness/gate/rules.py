@@ -22,6 +22,7 @@ class Evidence:
     scores: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)  # -> {example_id: score}
     categories: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (suite, metric) -> {id: cat}
     suite_status: dict[str, str] = field(default_factory=dict)  # suite -> passed | failed | error | skipped
+    notes: dict[str, str] = field(default_factory=dict)  # 'suite' or 'suite.metric' -> why nothing was recorded
     confidence: float = 0.95
     resamples: int = 10_000
 
@@ -135,7 +136,15 @@ class Rule:
         return Verdict(self.name, self.kind, self.suite, self.metric, self.required, status, reason, **numbers)
 
     def evaluate(self, ev: Evidence) -> Verdict:
-        """Check suite health first (fail closed), then apply the rule."""
+        """Check suite health first (fail closed), then apply the rule; a rule that did not pass quotes the
+        suite's note on why it recorded nothing (e.g. which option would have given it the data)."""
+        verdict = self._evaluate(ev)
+        note = ev.notes.get(self.metric_ref) or ev.notes.get(self.suite)
+        if note and verdict.status != PASS:
+            verdict.reason = f"{verdict.reason}: {note}"
+        return verdict
+
+    def _evaluate(self, ev: Evidence) -> Verdict:
         status = ev.suite_status.get(self.suite)
         if status is None:
             return self.verdict(UNDECIDED, f"suite '{self.suite}' did not run (deselected, skipped or missing)")

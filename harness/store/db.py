@@ -124,6 +124,16 @@ MIGRATIONS: list[tuple[str, str]] = [
             GROUP BY r.candidate_id, m.suite, m.metric ORDER BY m.suite, m.metric, best DESC;
         """,
     ),
+    (
+        # The dtype a run loaded its models in (--tunegate-dtype, resolved), and the training data it judged a
+        # candidate trained elsewhere on (--train-data or `tunegate import --train-data`), by path and sha256.
+        "006_run_dtype_train_data",
+        """
+        ALTER TABLE runs ADD COLUMN dtype VARCHAR;
+        ALTER TABLE runs ADD COLUMN train_data VARCHAR;
+        ALTER TABLE runs ADD COLUMN train_data_sha256 VARCHAR;
+        """,
+    ),
 ]
 
 
