@@ -1,8 +1,11 @@
 """lm-eval glue: run lm-eval tasks in-process on an already loaded model, per-sample results included.
 
 The same task YAMLs run unchanged under the ``lm_eval`` CLI; ``tests/suites/test_regression.py`` checks the
-scores agree. ``add_bos_token`` defaults to False: lm-eval mis-scores tokenizers whose post-processor appends
-EOS unless told not to add special tokens, and a chat-model tokenizer without BOS gains nothing from it.
+scores agree. A task whose YAML metadata says ``apply_chat_template: true`` (tg_ifeval) is rendered with the
+model's chat template, as the CLI does with ``--apply_chat_template`` (``tests/suites/test_ifeval_task.py``
+checks), and the other tasks of the same run are not. ``add_bos_token`` defaults to False: lm-eval mis-scores
+tokenizers whose post-processor appends EOS unless told not to add special tokens, and a chat-model tokenizer
+without BOS gains nothing from it.
 """
 
 from __future__ import annotations
@@ -137,6 +140,19 @@ def session_lm(session: Any, role: str) -> Any:
                     out[i] = g.text
             return out
 
+        @property
+        def tokenizer_name(self) -> str:
+            return str(getattr(session.tokenizer(role), "name_or_path", role)).replace("/", "__")
+
+        def apply_chat_template(self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+            """As HFLM renders chat tasks; a tokenizer without a chat template gets the plain message text."""
+            tokenizer = session.tokenizer(role)
+            if not getattr(tokenizer, "chat_template", None):
+                return "\n\n".join(m["content"] for m in chat_history)
+            return str(tokenizer.apply_chat_template(chat_history, tokenize=False,
+                                                     add_generation_prompt=add_generation_prompt,
+                                                     continue_final_message=not add_generation_prompt))
+
         def loglikelihood_rolling(self, requests: list[Any], disable_tqdm: bool = False) -> list[float]:
             if self._hflm is None:
                 from lm_eval.models.huggingface import HFLM
@@ -174,17 +190,27 @@ def run_tasks(
     else:
         lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=batch_size, add_bos_token=add_bos_token)
     padding_side = tokenizer.padding_side if tokenizer is not None else None
+    # A task whose YAML says `metadata: {apply_chat_template: true}` is rendered with the model's chat template
+    # (as `lm_eval --apply_chat_template` would); lm-eval's switch is per run, so such tasks run in a second one.
+    loaded = list(manager.load(tasks)["tasks"].values())
+    chat = [t for t in loaded if (t.config.metadata or {}).get("apply_chat_template")]
+    runs = [(batch, flag) for batch, flag in (([t for t in loaded if t not in chat], False), (chat, True)) if batch]
+    results: dict[str, Any] = {"results": {}, "samples": {}}
     try:
-        out = lm_eval.simple_evaluate(
-            model=lm, tasks=tasks, task_manager=manager, log_samples=True, limit=limit,
-            bootstrap_iters=0, random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
-        )
+        for batch, flag in runs:
+            out = lm_eval.simple_evaluate(
+                model=lm, tasks=batch, task_manager=manager, log_samples=True, limit=limit,
+                apply_chat_template=flag,
+                bootstrap_iters=0, random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
+            )
+            if out is None:
+                raise HarnessError("lm-eval returned no results (was this a non-zero rank of a distributed run?)")
+            results["results"].update(out["results"])
+            results["samples"].update(out.get("samples", {}))
     finally:
         if tokenizer is not None:
             tokenizer.padding_side = padding_side
-    if out is None:
-        raise HarnessError("lm-eval returned no results (was this a non-zero rank of a distributed run?)")
-    return _collect(out)
+    return _collect(results)
 
 
 def _collect(out: dict[str, Any]) -> LmEvalResult:
