@@ -21,6 +21,19 @@ RULES = [
 ]
 
 
+def insert_decision(con, run_id: str, decision, policy: Policy, decided_at: dt.datetime) -> None:
+    """Store a decision and its rule verdicts as the session does."""
+    insert_rows(con, "rule_verdicts", [{
+        "run_id": run_id, "rule": v.rule, "kind": v.kind, "suite": v.suite, "metric": v.metric,
+        "required": v.required, "status": v.status, "candidate": v.candidate, "baseline": v.baseline,
+        "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
+        "reason": v.reason} for v in decision.verdicts])
+    insert_rows(con, "decisions", [{
+        "run_id": run_id, "decision": decision.decision, "reasons": json.dumps(decision.reasons),
+        "policy_sha256": policy.sha256, "candidate_fingerprint": "f" * 64, "data_sha256": "{}",
+        "decided_at": decided_at}])
+
+
 def record_run(store: Store, run_id: str, candidate_id: str, minute: int, cand: list[int], base: list[int],
                latency: tuple[float, float] = (100.0, 100.0), status: str = "finished",
                errors: list[str] | None = None) -> None:
@@ -55,15 +68,7 @@ def record_run(store: Store, run_id: str, candidate_id: str, minute: int, cand: 
             return
         decision = decide(policy, ev, errors)
         insert_rows(con, "metrics", [dict(r, run_id=run_id, recorded_at=started) for r in score_aggregates(ev)])
-        insert_rows(con, "rule_verdicts", [{
-            "run_id": run_id, "rule": v.rule, "kind": v.kind, "suite": v.suite, "metric": v.metric,
-            "required": v.required, "status": v.status, "candidate": v.candidate, "baseline": v.baseline,
-            "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
-            "reason": v.reason} for v in decision.verdicts])
-        insert_rows(con, "decisions", [{
-            "run_id": run_id, "decision": decision.decision, "reasons": json.dumps(decision.reasons),
-            "policy_sha256": policy.sha256, "candidate_fingerprint": "f" * 64, "data_sha256": "{}",
-            "decided_at": started + dt.timedelta(minutes=1)}])
+        insert_decision(con, run_id, decision, policy, started + dt.timedelta(minutes=1))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from harness.report import html_report, write_html
 from harness.report.plots import bound_of, candidate_series, forest_rows
 from harness.store import Store, insert_rows, load_run, metric_series
 
+from .conftest import insert_decision
+
 T0 = dt.datetime(2026, 3, 1, 9, 0, 0)
 SPECS = [
     {"kind": "superiority", "metric": "task.normalised_match", "name": "task accuracy beats baseline"},
@@ -74,15 +76,7 @@ def record(store: Store, run_id: str, candidate: str, minute: int, task: int, re
             for role in ("candidate", "baseline")])
         insert_rows(con, "suite_outcomes", [{"run_id": run_id, "suite": s, "nodeid": f"suites/test_{s}.py::t",
                                              "outcome": "passed", "duration_s": 1.0} for s in SUITES])
-        insert_rows(con, "rule_verdicts", [{
-            "run_id": run_id, "rule": v.rule, "kind": v.kind, "suite": v.suite, "metric": v.metric,
-            "required": v.required, "status": v.status, "candidate": v.candidate, "baseline": v.baseline,
-            "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
-            "reason": v.reason} for v in decision.verdicts])
-        insert_rows(con, "decisions", [{
-            "run_id": run_id, "decision": decision.decision, "reasons": json.dumps(decision.reasons),
-            "policy_sha256": policy.sha256, "candidate_fingerprint": "f" * 64, "data_sha256": "{}",
-            "decided_at": started}])
+        insert_decision(con, run_id, decision, policy, started)
 
 
 @pytest.fixture(scope="module")
