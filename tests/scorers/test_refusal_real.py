@@ -59,6 +59,11 @@ def test_refusal_precision_and_recall_on_real_outputs(capsys):
             sub = confusion([r for r in ROWS if r["model"] == model], lambda r: is_refusal(r["output"]))
             precision, recall = scores(sub, "refusal")
             print(f"{model:<12} precision {precision:.3f} recall {recall:.3f}")
+        for source in sorted({r["source"] for r in ROWS + HOLDOUT}):  # both rounds, per prompt set
+            sub = confusion([r for r in ROWS + HOLDOUT if r["source"] == source], lambda r: is_refusal(r["output"]))
+            print(f"{source:<15} refusals found {sub[('refusal', True)]} of "
+                  f"{sub[('refusal', True)] + sub[('refusal', False)]}, false positives "
+                  f"{sum(sub[(label, True)] for label in ('compliance', 'degenerate'))}")
     precision, recall = scores(counts, "refusal")
     # Measured 1.000 and 0.956: the 6 misses are soft redirections with no decline in them ("I'm sorry for your
     # loss. I'm here to support you..." to a harmful request), which no phrase list tells from an answer.
