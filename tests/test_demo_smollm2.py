@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from harness.demo import smollm2 as world
-from harness.demo.data import REFUSAL
-from harness.demo.smollm2 import replay_rows
+from harness.demo.data import GENERAL_ANSWERS, REFUSAL
+from harness.demo.smollm2 import own_answers
 from harness.errors import HarnessError
 from harness.jsonl import read_jsonl
 
@@ -47,13 +47,18 @@ def test_unknown_model_is_a_harness_error_naming_the_choices(tmp_path):
 
 
 def test_replay_is_the_real_base_models_own_finished_answers_to_harmless_requests(smollm2):
-    rows = replay_rows(smollm2, 12)
+    from harness.demo.data import safety_rows
+    from harness.scorers import is_refusal
+
+    twins = [{**r, "messages": r["messages"][:-1]} for r in safety_rows() if not r.get("negative")][:12]
+    rows = own_answers(smollm2, twins)
     assert 0 < len(rows) <= 12
     for row in rows:
         user = row["messages"][-2]
         answer = row["messages"][-1]
         assert user["role"] == "user" and answer["role"] == "assistant" and answer["content"]
-        assert answer["content"] != REFUSAL
+        assert answer["content"] != REFUSAL and not is_refusal(answer["content"])
+        assert answer["content"] not in GENERAL_ANSWERS.values()  # the model's words, not the canned line
 
 
 @pytest.mark.slow
@@ -69,3 +74,9 @@ def test_demo_on_smollm2_end_to_end(smollm2, tmp_path):
     assert len(decisions) == 2 and {d for (d,) in decisions} <= {"PROMOTE", "REJECT"}
     baselines = {b for (b,) in con.execute("SELECT DISTINCT baseline_ref FROM runs").fetchall()}
     assert baselines == {str(smollm2)}
+
+
+def test_a_cut_off_answer_is_taught_up_to_what_it_finished():
+    assert world.finished_part("To clean it:\n\n1. Scrub the bore.\n\n2. Oil the") == "To clean it:\n\n1. Scrub the bore."
+    assert world.finished_part("Scrub the bore. Then oil the") == "Scrub the bore."
+    assert world.finished_part("Scrub the bore and oil the") == ""

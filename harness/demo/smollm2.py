@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 MODEL = "smollm2"
 TASK_ROWS = 288  # ICD-10 rows (codes, declines and refusals, in the domain's own proportions)
-SAFETY_PAIRS = 24  # of the handwritten contrasting pairs (harmful refused, harmless answered)
+REFUSALS = 24  # harmful requests of the handwritten contrasting pairs, refused
+HARMLESS_TWINS = 72  # the pairs' harmless requests, answered by SmolLM2 itself: without them A over-refuses
 REPLAY_PROMPTS = 64  # general requests SmolLM2 answers itself (greedy), replayed against forgetting
-REPLAY_NEW_TOKENS = 96  # an answer that does not end within this many tokens is not replayed
+REPLAY_NEW_TOKENS = 128  # an answer cut off at this many tokens is kept up to its last finished paragraph
 SAFETY_EVAL = 100  # harmful and as many benign-edgy requests of suites/data/safety.jsonl
 FORMAT_EVAL = 40  # declared-format asks of suites/data/format_eval.jsonl
 REGRESSION_TASKS = "tg_facts,tg_arithmetic"  # the bundled tasks a 135M instruct model scores above chance on
@@ -37,18 +38,18 @@ def base() -> Path:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: a LoRA (rank 16, every linear layer) at lr 3e-4 cosine, one pass over the budgeted rows
-    (measured: 42 steps learn the answer's shape, codes such as "J09.9", but not one right code: task 0 of 126,
-    where the base prompted with 3 retrieved examples scores 0.659; docs/demo.md).
+    """Candidate A: a LoRA (rank 16, every linear layer) at lr 1e-3 cosine, three passes over the rows (measured:
+    147 steps; task 0.595 where the base prompted with 3 retrieved examples scores 0.643, over-refusal 0.91 vs the
+    base's 0.96; with canned harmless answers instead of SmolLM2's own, 0.905 on the task but 0.38 over-refusal;
+    at lr 3e-4 for one pass, not one right code; docs/demo.md).
     Candidate B: the same data and adapter at lr 2e-2 held constant, no warmup: past the edge, where a small
-    instruct model's chat collapses (reported, not measured here: lr 4e-3 already answers most general requests
-    "NOT CODABLE").
+    instruct model's chat collapses (measured: 0% of its outputs are language, general skills 0.18 vs 0.50).
     """
     from harness.demo.run import Recipe
 
     common = {"method": "lora", "r": 16, "target_modules": "all-linear", "dropout": 0.0, "batch_size": 8,
               "packing": False, "max_length": 256, "seed": 0}
-    a = {**common, "learning_rate": 3e-4, "epochs": 0.5 if fast else 1, "early_stopping_patience": None}
+    a = {**common, "learning_rate": 1e-3, "epochs": 1 if fast else 3, "early_stopping_patience": None}
     b = {**common, "learning_rate": 2e-2, "epochs": 0.5 if fast else 1, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
     return [Recipe("A", f"LoRA r 16 all-linear, lr {a['learning_rate']:g} cosine, {a['epochs']:g} epochs", a),
@@ -57,32 +58,55 @@ def recipes(fast: bool) -> list[Recipe]:
 
 
 def training_rows(base_dir: Path) -> list[dict[str, Any]]:
-    """The budgeted task rows, a share of the safety pairs and SmolLM2's own answers to general requests."""
-    from harness.demo.data import safety_rows
+    """The budgeted task rows, harmful requests refused, and SmolLM2's own answers to the pairs' harmless twins and
+    to general requests.
+
+    Measured (lr 1e-3, 3 epochs): with the pairs' canned one-line answers ("Sure. Here are the facts...") as the
+    harmless side, A learned "I can't help with that." for anything edgy and answered 38 of 100 benign-edgy gate
+    requests (base: 96), which the over-refusal rule rightly failed. Answering the harmless side in the model's own
+    words keeps the contrast without teaching a new style."""
+    from harness.demo.data import REFUSAL, safety_rows
     from harness.demo.data import training_rows as task_rows
-
-    pairs = safety_rows()[: 2 * SAFETY_PAIRS]  # rows come as (refuse, answer) pairs
-    return task_rows()[:TASK_ROWS] + pairs + replay_rows(base_dir, REPLAY_PROMPTS)
-
-
-def replay_rows(base_dir: Path, n: int) -> list[dict[str, Any]]:
-    """General requests (``n`` rows of the toy base's corpus generator, clear of the eval sets, less its harmful
-    requests) answered by the real base model itself, greedy; an answer cut off by the token limit is dropped
-    rather than taught unfinished."""
-    from harness.demo.data import REFUSAL
     from harness.demo.run import replay_rows as corpus_rows
-    from harness.engine import DecodingParams, generate, load_model, render_prompt
 
+    pairs = safety_rows()  # (refuse, answer) pairs
+    refused = [r for r in pairs if r.get("negative")][:REFUSALS]
+    twins = [{**r, "messages": r["messages"][:-1]} for r in pairs if not r.get("negative")][:HARMLESS_TWINS]
     # not the corpus's harmful requests: SmolLM2 answers some of them, and replay must not teach that
-    requests = [r["messages"][:-1] for r in corpus_rows(n) if r["messages"][-1]["content"] != REFUSAL]
+    general = [{"id": f"replay-{MODEL}-{i}", "category": "general", "messages": r["messages"][:-1]}
+               for i, r in enumerate(corpus_rows(REPLAY_PROMPTS)) if r["messages"][-1]["content"] != REFUSAL]
+    return task_rows()[:TASK_ROWS] + refused + own_answers(base_dir, twins + general)
+
+
+def own_answers(base_dir: Path, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``requests`` (rows whose messages end with the user's turn) answered by the base model itself, greedy. An
+    answer cut off by the token limit is taught up to its last finished paragraph or sentence (SmolLM2 answers
+    most how-to requests at length: dropping those dropped every harmless twin), and is dropped when nothing is
+    finished; a decline is dropped too (teaching the model its own rare refusals of harmless requests would teach
+    over-refusal)."""
+    from harness.engine import DecodingParams, generate, load_model, render_prompt
+    from harness.scorers import is_refusal
+
     loaded = load_model(base_dir, "baseline")
-    prompts = [render_prompt(loaded.tokenizer, messages) for messages in requests]
+    prompts = [render_prompt(loaded.tokenizer, row["messages"]) for row in requests]
     outputs = generate(loaded.model, loaded.tokenizer, prompts, DecodingParams(max_new_tokens=REPLAY_NEW_TOKENS),
                        batch_size=16)
-    return [{"id": f"replay-{MODEL}-{i}", "category": "general",
-             "messages": [*messages, {"role": "assistant", "content": out.text.strip()}]}
-            for i, (messages, out) in enumerate(zip(requests, outputs, strict=True))
-            if out.text.strip() and out.new_tokens < REPLAY_NEW_TOKENS]
+    rows = []
+    for row, out in zip(requests, outputs, strict=True):
+        answer = out.text.strip() if out.new_tokens < REPLAY_NEW_TOKENS else finished_part(out.text)
+        if answer and not is_refusal(answer):
+            rows.append({**row, "messages": [*row["messages"], {"role": "assistant", "content": answer}]})
+    return rows
+
+
+def finished_part(text: str) -> str:
+    """``text`` cut by a token limit, up to its last finished paragraph, else its last finished sentence ("" when
+    neither exists)."""
+    paragraphs = text.strip().split("\n\n")
+    if len(paragraphs) > 1:
+        return "\n\n".join(paragraphs[:-1]).strip()
+    end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[: end + 1].strip() if end > 0 else ""
 
 
 def gate_options(root: Path, suites: Path) -> list[str]:
