@@ -40,6 +40,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--gate-junit", metavar="FILE", help="write the gate's rule verdicts as JUnit XML (one case per rule)")
     group.addoption("--no-cache", action="store_true",
                     help="recompute every model output (ignore and do not fill the generation cache)")
+    group.addoption("--sequential", action="store_true", dest="tunegate_sequential", default=True,
+                    help="stop a chunked suite (task, safety, format) once anytime-valid sequential tests decide "
+                         "every rule it feeds (default)")
+    group.addoption("--no-sequential", action="store_false", dest="tunegate_sequential",
+                    help="evaluate every item of every suite and judge every rule by its fixed-n interval")
     _add_suite_options(group)
 
 
@@ -95,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
         cache=not config.getoption("--no-cache"),
         dtype=config.getoption("--tunegate-dtype"),
         train_data=Path(config.getoption("--train-data")) if config.getoption("--train-data") else None,
+        sequential=config.getoption("tunegate_sequential"),
         extra={"task_data": config.getoption("--task-data"), **_suite_extra(config)},
     )
     try:

@@ -8,9 +8,10 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.engine import (
     PROVENANCE_NAME,
@@ -33,12 +34,17 @@ from harness.engine import (
     weights_fingerprint,
 )
 from harness.errors import HarnessError
-from harness.gate import Decision, Evidence, Policy, decide, load_policy, score_aggregates
+from harness.gate import Decision, Evidence, Policy, decide, load_policy, look, monitored_rules, score_aggregates
 from harness.manifest import load_manifest
 from harness.scorers import redact
 from harness.store import Store, fault_point, insert_rows, now, reap_stale_runs, resolve_alias
 
 ROLES = ("candidate", "baseline")
+CHUNK_SIZE = 64
+"""Items a chunked suite evaluates (for both roles) between two sequential looks."""
+CHUNK_SEED = 0
+"""Seed of the fixed shuffled order chunked items are evaluated in."""
+T = TypeVar("T")
 TRAIN_DATA_HINT = ("pass --train-data FILE, the chat JSONL it was trained on (or import it with "
                    "`tunegate import SRC --out DIR --train-data FILE`)")
 
@@ -59,6 +65,8 @@ class GateOptions:
     """auto | float32 | bfloat16 | float16 (auto: bfloat16 on CUDA, float32 elsewhere)."""
     train_data: Path | None = None
     """Training data of a candidate trained elsewhere (chat JSONL), for the contamination and prompting suites."""
+    sequential: bool = True
+    """Stop a chunked suite once anytime-valid tests decide every rule it feeds (--sequential/--no-sequential)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,7 +90,9 @@ class GateSession:
         self.policy_chosen = "given"  # why this policy (the plugin says: --policy, the project's, the default)
         self.store = Store(options.db)
         self.run_id = f"run-{now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-        self.evidence = Evidence()
+        self.evidence = Evidence(sequential={} if options.sequential else None)
+        self._recorded_by: dict[tuple[str, str], set[str | None]] = {}  # (suite, metric) -> node ids recording it
+        self._stopped: dict[str | None, str] = {}  # node id -> how its chunked evaluation stopped early
         self.errors: list[str] = []
         # the files the policy extends are evidence like the eval data: promote refuses when one changed since
         self.data_files: dict[str, str] = {str(path.resolve()): sha for path, sha in self.policy.bases}
@@ -264,6 +274,45 @@ class GateSession:
         """Note an eval data file; its sha256 goes into the decision for tamper evidence."""
         self.data_files[str(Path(path).resolve())] = file_sha256(path)
 
+    # -- sequential evaluation -------------------------------------------------------------------------------
+    def chunks(self, items: Sequence[T], suite: str, metrics: Iterable[str] | None = None,
+               size: int = CHUNK_SIZE) -> Iterator[list[T]]:
+        """The items of a suite a chunk at a time, ending early once every rule the suite feeds is decided.
+
+        Evaluate each chunk for both roles and record its per-example samples (``record_samples``) before the loop
+        asks for the next one: the session then judges the rules on ``suite`` (only those on ``metrics`` when
+        given: the metrics this loop records, when other tests of the suite record the rest) with anytime-valid
+        sequential tests (``harness.gate.sequential``), and ends the iteration when all of them are decided.
+        Record aggregate metrics after the loop, over the items evaluated. Items come in a fixed shuffled order, so
+        that every prefix is a random sample of the set (eval files are often sorted by category). With
+        ``--no-sequential``, or when no rule on the suite has a sequential test, one chunk holds every item in file
+        order.
+        """
+        items = list(items)
+        rules = monitored_rules(self.policy.rules, suite, metrics)
+        if not self.options.sequential or not any(rule.sequential for rule in rules):
+            yield items  # nothing to decide by looking: every item runs anyway
+            return
+        import numpy as np
+
+        alpha = 1.0 - self.policy.confidence
+        order = np.random.default_rng(CHUNK_SEED).permutation(len(items))
+        for start in range(0, len(items), size):
+            end = min(len(items), start + size)
+            yield [items[i] for i in order[start:end]]
+            decided = look(rules, self.evidence, alpha, last=end == len(items))
+            if decided and end < len(items):
+                why = f"stopped after {end} of {len(items)} items: every rule it feeds was decided sequentially"
+                self._stopped[self.current_test[0] if self.current_test else None] = f"suite '{suite}' {why}"
+                from harness.report import milestone
+
+                milestone(f"{suite}: {why} ({self._stop_summary(rules)})", guard=self.progress_guard)
+                return
+
+    def _stop_summary(self, rules: list[Any]) -> str:
+        stops = self.evidence.sequential or {}
+        return "; ".join(f"{r.name}: {stops[r.name].status} at n={stops[r.name].n}" for r in rules if r.name in stops)
+
     # -- recording -------------------------------------------------------------------------------------------
     def _check_marker(self, suite: str, metric: str) -> None:
         """A test must carry the marker of the suite it records for: the gate judges a suite by the outcomes of
@@ -284,12 +333,17 @@ class GateSession:
             self.errors.append(why)  # a session fault: whatever the test does with the error, nothing promotes
         raise HarnessError(why)
 
+    def _note_recording(self, suite: str, metric: str) -> None:
+        """Which tests record a metric: one whose chunked evaluation stopped early recorded it on part of the items."""
+        self._recorded_by.setdefault((suite, metric), set()).add(self.current_test[0] if self.current_test else None)
+
     def record_metric(
         self, suite: str, role: str, metric: str, value: float, n: int | None = None,
         ci: tuple[float, float] | None = None,
     ) -> None:
         """Record one aggregate metric for a role."""
         self._check_marker(suite, metric)
+        self._note_recording(suite, metric)
         self.evidence.metrics[(role, suite, metric)] = float(value)
         self._pending["metrics"].append({
             "run_id": self.run_id, "role": role, "suite": suite, "metric": metric, "value": float(value), "n": n,
@@ -300,6 +354,7 @@ class GateSession:
         """Record per-example scores (keys: example_id, score, and optionally prompt, output, reference,
         category, latency_ms); the gate pairs candidate and baseline on example_id."""
         self._check_marker(suite, metric)
+        self._note_recording(suite, metric)
         scores = self.evidence.scores.setdefault((role, suite, metric), {})
         cats = self.evidence.categories.setdefault((suite, metric), {})
         for row in rows:
@@ -332,6 +387,10 @@ class GateSession:
     def finish(self, suite_status: dict[str, str]) -> Decision:
         """Decide, then store the decision, every verdict and the run's end in one transaction."""
         self.evidence.suite_status = suite_status
+        for (suite, metric), nodes in self._recorded_by.items():
+            stopped = [self._stopped[node] for node in nodes if node in self._stopped]
+            if stopped:
+                self.evidence.partial[f"{suite}.{metric}"] = stopped[0]
         self._recheck_weights()
         decision = decide(self.policy, self.evidence, self.errors)
         self.decision = decision
@@ -339,7 +398,7 @@ class GateSession:
             "run_id": self.run_id, "rule": v.rule, "kind": v.kind, "suite": v.suite, "metric": v.metric,
             "required": v.required, "status": v.status, "candidate": v.candidate, "baseline": v.baseline,
             "delta": v.delta, "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n, "needed_n": v.needed_n,
-            "reason": v.reason,
+            "reason": v.reason, "items_used": v.items_used, "stop_reason": v.stop_reason,
         } for v in decision.verdicts]
         aggregates = [dict(row, run_id=self.run_id, recorded_at=now()) for row in score_aggregates(self.evidence)]
         with self.store.write() as con:

@@ -70,18 +70,21 @@ def _format_items(tunegate) -> list:
     return items
 
 
-@pytest.mark.parametrize("role", ["candidate", "baseline"])
-def test_declared_output_format(tunegate, role: str) -> None:
+def test_declared_output_format(tunegate) -> None:
+    """Candidate and baseline on the same items, a chunk at a time: the gate stops once the rules on
+    ``format_ok`` are decided (the suite's other rules are judged on the other tests' metrics)."""
     items = _format_items(tunegate)
     assert items, "no eval item declares 'format_regex' or 'json_schema'"
-    tokenizer = tunegate.tokenizer(role)
-    prompts = [render_prompt(tokenizer, item.messages) for item in items]
-    outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
-    tunegate.record_samples("format", role, "format_ok", [
-        {"example_id": item.id, "category": item.category, "prompt": prompt, "output": out.text,
-         "reference": item.meta.get("format_regex") or str(item.meta.get("json_schema")),
-         "score": float(matches_format(out.text, regex=item.meta.get("format_regex"),
-                                       schema=item.meta.get("json_schema"))),
-         "latency_ms": out.latency_ms}
-        for item, prompt, out in zip(items, prompts, outputs, strict=True)
-    ])
+    for chunk in tunegate.chunks(items, suite="format", metrics=["format_ok"]):
+        for role in ("candidate", "baseline"):
+            tokenizer = tunegate.tokenizer(role)
+            prompts = [render_prompt(tokenizer, item.messages) for item in chunk]
+            outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
+            tunegate.record_samples("format", role, "format_ok", [
+                {"example_id": item.id, "category": item.category, "prompt": prompt, "output": out.text,
+                 "reference": item.meta.get("format_regex") or str(item.meta.get("json_schema")),
+                 "score": float(matches_format(out.text, regex=item.meta.get("format_regex"),
+                                               schema=item.meta.get("json_schema"))),
+                 "latency_ms": out.latency_ms}
+                for item, prompt, out in zip(chunk, prompts, outputs, strict=True)
+            ])

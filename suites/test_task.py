@@ -27,20 +27,24 @@ def demo_model(tunegate) -> bool:
     return any((Path(root) / "BUILD.json").is_file() for root in roots)
 
 
-@pytest.mark.parametrize("role", ["candidate", "baseline"])
-def test_task_accuracy(tunegate, role: str) -> None:
+def test_task_accuracy(tunegate) -> None:
+    """Candidate and baseline on the same items, a chunk at a time: the gate stops once the task rules are
+    decided (``tunegate.chunks``; ``--no-sequential`` evaluates every item in one go)."""
     path = tunegate.options.extra.get("task_data") or DEFAULT_DATA
     if path == DEFAULT_DATA and not demo_model(tunegate):
         warnings.warn(DEMO_SET, UserWarning, stacklevel=1)
     items = load_eval_set(path)
     tunegate.use_data(path)
-    tokenizer = tunegate.tokenizer(role)  # weights load only if the cache misses
-    prompts = [render_prompt(tokenizer, item.messages) for item in items]
-    outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
-    for metric, score in (("exact_match", exact_match), ("normalised_match", normalised_match)):
-        tunegate.record_samples("task", role, metric, [
-            {"example_id": item.id, "category": item.category, "prompt": prompt, "output": out.text,
-             "reference": item.answers[0], "score": score(out.text, item.answers), "latency_ms": out.latency_ms}
-            for item, prompt, out in zip(items, prompts, outputs, strict=True)
-        ])
-    assert len(outputs) == len(items)
+    for chunk in tunegate.chunks(items, suite="task"):
+        for role in ("candidate", "baseline"):
+            tokenizer = tunegate.tokenizer(role)  # weights load only if the cache misses
+            prompts = [render_prompt(tokenizer, item.messages) for item in chunk]
+            outputs = tunegate.generate(role, prompts, DecodingParams(max_new_tokens=24))
+            assert len(outputs) == len(chunk)
+            for metric, score in (("exact_match", exact_match), ("normalised_match", normalised_match)):
+                tunegate.record_samples("task", role, metric, [
+                    {"example_id": item.id, "category": item.category, "prompt": prompt, "output": out.text,
+                     "reference": item.answers[0], "score": score(out.text, item.answers),
+                     "latency_ms": out.latency_ms}
+                    for item, prompt, out in zip(chunk, prompts, outputs, strict=True)
+                ])

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from harness.gate.sequential import Observations
 from harness.gate.stats import mcnemar_needed_n, needed_n, paired_bootstrap
 
 PASS, FAIL, UNDECIDED = "pass", "fail", "undecided"
@@ -25,6 +26,8 @@ class Evidence:
     notes: dict[str, str] = field(default_factory=dict)  # 'suite' or 'suite.metric' -> why nothing was recorded
     confidence: float = 0.95
     resamples: int = 10_000
+    sequential: dict[str, Stop] | None = None  # rule name -> where its sequential test stopped; None: monitoring off
+    partial: dict[str, str] = field(default_factory=dict)  # 'suite.metric' -> why it holds only part of the items
 
     def value(self, role: str, suite: str, metric: str) -> float | None:
         """A metric's value: recorded directly, else the mean of its per-example scores."""
@@ -41,6 +44,22 @@ class Evidence:
         base = self.scores.get(("baseline", suite, metric), {})
         ids = sorted(set(cand) & set(base))
         return np.array([cand[i] for i in ids]), np.array([base[i] for i in ids]), ids
+
+    def paired_in_order(self, suite: str, metric: str) -> np.ndarray:
+        """Candidate − baseline on the examples both answered, in the order the candidate's were recorded (the
+        evaluation order, which a sequential test consumes)."""
+        cand = self.scores.get(("candidate", suite, metric), {})
+        base = self.scores.get(("baseline", suite, metric), {})
+        return np.array([score - base[i] for i, score in cand.items() if i in base], dtype=float)
+
+
+@dataclass
+class Stop:
+    """Where a rule's sequential test stood when its suite stopped looking: decided (PASS or FAIL) or UNDECIDED."""
+
+    status: str
+    n: int  # items (pairs) the rule had used
+    reason: str  # "decided fail at n=128: ..." or why it did not decide
 
 
 @dataclass
@@ -61,6 +80,8 @@ class Verdict:
     ci_high: float | None = None
     n: int | None = None
     needed_n: int | None = None
+    items_used: int | None = None  # items the decision rests on (fewer than n when a sequential test decided early)
+    stop_reason: str | None = None  # why it used that many: "decided pass at n=192", "ran all 894 items", ...
 
     @property
     def blocks(self) -> bool:
@@ -90,6 +111,7 @@ class Rule:
     kind: ClassVar[str] = ""
     params: ClassVar[tuple[str, ...]] = ()  # the one numeric parameter a kind requires (``threshold``)
     optional: ClassVar[dict[str, float]] = {}  # a numeric parameter a kind may omit, with its default
+    sequential: ClassVar[bool] = False  # whether the kind has a sequential test (``observations``)
     metric_ref: str
     name: str
     required: bool = True
@@ -136,9 +158,11 @@ class Rule:
         return Verdict(self.name, self.kind, self.suite, self.metric, self.required, status, reason, **numbers)
 
     def evaluate(self, ev: Evidence) -> Verdict:
-        """Check suite health first (fail closed), then apply the rule; a rule that did not pass quotes the
-        suite's note on why it recorded nothing (e.g. which option would have given it the data)."""
+        """Check suite health first (fail closed), then apply the rule and its sequential decision, if any; a rule
+        that did not pass quotes the suite's note on why it recorded nothing (e.g. which option would have given
+        it the data)."""
         verdict = self._evaluate(ev)
+        self._settle(ev, verdict)
         note = ev.notes.get(self.metric_ref) or ev.notes.get(self.suite)
         if note and verdict.status != PASS:
             verdict.reason = f"{verdict.reason}: {note}"
@@ -159,6 +183,80 @@ class Rule:
     def check(self, ev: Evidence) -> Verdict:
         raise NotImplementedError
 
+    def observations(self, ev: Evidence) -> Observations | str:
+        """What a sequential test of this rule consumes (bounded values in evaluation order and the threshold their
+        mean is held to), or why the rule has no sequential test."""
+        return f"no sequential method for kind '{self.kind}'"
+
+    def _settle(self, ev: Evidence, verdict: Verdict) -> None:
+        """Put the rule's sequential decision (harness.gate.monitor) in force and say what the verdict rests on.
+
+        A decided test gives the status; the numbers stay the fixed-n ones over every item evaluated. Fail closed:
+        a sequential decision the fixed-n rule on the same items contradicts (one passes, the other fails) is
+        UNDECIDED; a rule with no sequential decision is the fixed-n rule, exactly as without monitoring, and may
+        not pass on a metric whose suite stopped early (it saw only part of the items).
+        """
+        evaluated = verdict.items_used = verdict.n if verdict.n is not None else self.scored(ev)
+        if ev.sequential is None:
+            verdict.stop_reason = "sequential monitoring off (--no-sequential): ran all items"
+            return
+        stop = ev.sequential.get(self.name)
+        obs = self.observations(ev)
+        if stop is None or isinstance(obs, str):
+            why = obs if isinstance(obs, str) else "its suite evaluates all items at once (no sequential looks)"
+            verdict.stop_reason = why
+            partial = ev.partial.get(self.metric_ref)
+            if partial:
+                verdict.stop_reason = f"{why}; {partial}"
+                if verdict.status == PASS:
+                    verdict.status = UNDECIDED
+                    verdict.reason = (f"{partial}, so '{self.metric_ref}' covers only part of its items, and this "
+                                      f"rule has no sequential decision ({why}): it cannot pass on part of the "
+                                      f"items; fixed-n: {verdict.reason}")
+            return
+        verdict.items_used, verdict.stop_reason = stop.n, stop.reason
+        if ev.suite_status.get(self.suite) != "passed" or stop.status == UNDECIDED:
+            return  # the suite's health verdict, or the fixed-n rule on every item as without monitoring
+        fixed_status, fixed = verdict.status, self._fixed_summary(verdict, ev, evaluated)
+        verdict.needed_n = None
+        verdict.stop_reason = f"decided {stop.status} at n={stop.n}"
+        if {fixed_status, stop.status} == {PASS, FAIL}:
+            verdict.status = UNDECIDED
+            verdict.reason = (f"{stop.reason}, but the fixed-n rule on all {evaluated} evaluated items says "
+                              f"{fixed_status} ({fixed}): conflicting evidence decides nothing")
+            return
+        verdict.status = stop.status
+        verdict.reason = f"{stop.reason}; fixed-n on every evaluated item: {fixed}"
+
+    def _fixed_summary(self, verdict: Verdict, ev: Evidence, evaluated: int | None) -> str:
+        if verdict.ci_low is not None and verdict.ci_high is not None and verdict.delta is not None:
+            return (f"Δ {verdict.delta:+.4f}, {ev.confidence:.0%} CI [{verdict.ci_low:+.4f}, {verdict.ci_high:+.4f}],"
+                    f" n={verdict.n}")
+        value = "—" if verdict.candidate is None else f"{verdict.candidate:.4g}"
+        return f"{value} over n={evaluated}"
+
+    def scored(self, ev: Evidence) -> int | None:
+        """How many per-example scores the candidate has for this rule's metric (None: none)."""
+        scores = ev.scores.get(("candidate", self.suite, self.metric))
+        return len(scores) if scores else None
+
+    def _unit_scores(self, ev: Evidence, roles: tuple[str, ...]) -> str | None:
+        """Why the per-example scores are no bounded observations (None when all lie in [0, 1])."""
+        for role in roles:
+            values = np.fromiter(ev.scores.get((role, self.suite, self.metric), {}).values(), dtype=float)
+            if values.size and not bool(((values >= 0.0) & (values <= 1.0)).all()):
+                return f"{role} scores of '{self.metric_ref}' lie outside [0, 1]: no sequential method"
+        return None
+
+    def _one_sample(self, ev: Evidence, pass_above: bool) -> Observations | str:
+        if ("candidate", self.suite, self.metric) in ev.metrics:
+            return f"'{self.metric_ref}' is a recorded aggregate, not a mean of per-example scores: no sequential method"
+        why = self._unit_scores(ev, ("candidate",))
+        if why:
+            return why
+        scores = ev.scores.get(("candidate", self.suite, self.metric), {})
+        return Observations(np.fromiter(scores.values(), dtype=float), self.threshold, 0.0, 1.0, pass_above)
+
     def _missing(self, role: str) -> Verdict:
         return self.verdict(UNDECIDED, f"metric '{self.metric_ref}' was not recorded for the {role}")
 
@@ -168,6 +266,7 @@ class Floor(Rule):
     """Candidate's value must be at least ``min``."""
 
     kind: ClassVar[str] = "floor"
+    sequential: ClassVar[bool] = True
     params: ClassVar[tuple[str, ...]] = ("min",)
 
     def check(self, ev: Evidence) -> Verdict:
@@ -178,12 +277,16 @@ class Floor(Rule):
         op = ">=" if ok else "<"
         return self.verdict(PASS if ok else FAIL, f"{value:.4g} {op} floor {self.threshold:.4g}", candidate=value)
 
+    def observations(self, ev: Evidence) -> Observations | str:
+        return self._one_sample(ev, pass_above=True)
+
 
 @dataclass(frozen=True)
 class Ceiling(Rule):
     """Candidate's value must be at most ``max``."""
 
     kind: ClassVar[str] = "ceiling"
+    sequential: ClassVar[bool] = True
     params: ClassVar[tuple[str, ...]] = ("max",)
 
     def check(self, ev: Evidence) -> Verdict:
@@ -193,6 +296,9 @@ class Ceiling(Rule):
         ok = value <= self.threshold
         op = "<=" if ok else ">"
         return self.verdict(PASS if ok else FAIL, f"{value:.4g} {op} ceiling {self.threshold:.4g}", candidate=value)
+
+    def observations(self, ev: Evidence) -> Observations | str:
+        return self._one_sample(ev, pass_above=False)
 
 
 @dataclass(frozen=True)
@@ -241,8 +347,16 @@ class _Paired(Rule):
     reject "no difference": a bootstrap over a handful of discordant pairs is too optimistic on its own.
     """
 
+    sequential: ClassVar[bool] = True
+
     def bound(self) -> float:
         raise NotImplementedError
+
+    def observations(self, ev: Evidence) -> Observations | str:
+        why = self._unit_scores(ev, ("candidate", "baseline"))
+        if why:
+            return why
+        return Observations(ev.paired_in_order(self.suite, self.metric), self.bound(), -1.0, 1.0, pass_above=True)
 
     def check(self, ev: Evidence) -> Verdict:
         cand, base, _ = ev.paired(self.suite, self.metric)

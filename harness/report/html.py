@@ -98,6 +98,14 @@ def _summary(verdicts: list[dict[str, Any]]) -> str:
     return text
 
 
+def _items(v: dict[str, Any]) -> str:
+    """The verdict's n, and the items its decision used when a sequential test stopped it earlier."""
+    used = v.get("items_used")
+    if used is None or used == v["n"] or v["n"] is None:
+        return _num(v["n"])
+    return f"{_num(v['n'])}<span class='kind'>decided at {_num(used)}</span>"
+
+
 def _rules_section(record: RunRecord) -> list[str]:
     parts = ["<h2>Rules, by suite</h2>",
              "<p class='lede'>Suites with failing or undecided required rules first; inside a suite, failing, "
@@ -126,7 +134,7 @@ def _rules_section(record: RunRecord) -> list[str]:
                 f"<code>{_esc(v['suite'])}.{_esc(v['metric'])}</code></span></td>"
                 f"<td>{_badge(str(v['status']), bool(v['required']))}</td>"
                 f"<td class='num'>{_num(v['candidate'])}</td><td class='num'>{_num(v['baseline'])}</td>"
-                f"<td class='num'>{ci}</td><td class='num'>{_num(v['n'])}</td>"
+                f"<td class='num'>{ci}</td><td class='num'>{_items(v)}</td>"
                 f"<td class='why'>{_esc(v['reason'])}</td></tr>")
         parts.append(head + "".join(body) + "</table>")
     return parts

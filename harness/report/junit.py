@@ -14,7 +14,7 @@ from harness.store import RunRecord
 
 
 def _numbers(v: dict[str, object]) -> str:
-    keys = ("candidate", "baseline", "delta", "ci_low", "ci_high", "n", "needed_n")
+    keys = ("candidate", "baseline", "delta", "ci_low", "ci_high", "n", "needed_n", "items_used", "stop_reason")
     return "\n".join(f"{k} = {v[k]}" for k in keys if v.get(k) is not None)
 
 

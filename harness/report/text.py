@@ -20,11 +20,11 @@ def render_decision(gate: Any, stream: IO[str], color: bool = False) -> None:
     rows = [
         [v.rule, v.kind, v.status.upper() + ("" if v.required else " (advisory)"), v.candidate, v.baseline,
          f"[{v.ci_low:+.3f}, {v.ci_high:+.3f}]" if v.ci_low is not None and v.ci_high is not None else None,
-         v.reason]
+         v.items_used, v.reason]
         for v in decision.verdicts
     ]
     con.print(table(f"tunegate gate — run {gate.run_id}", ["rule", "kind", "verdict", "candidate", "baseline",
-                                                          "CI (cand−base)", "why"], rows))
+                                                          "CI (cand−base)", "items", "why"], rows))
     style = "bold green" if decision.promoted else "bold red"
     con.print(f"[{style}]{decision.decision}[/{style}]  candidate {gate.options.candidate}  vs  baseline {gate.baseline_ref}")
     for reason in decision.reasons:
@@ -85,15 +85,16 @@ def markdown_report(record: RunRecord) -> str:
         lines += ["", "### Why not promoted", ""] + [f"- {_cell(r)}" for r in record.reasons]
     if record.verdicts:
         lines += ["", "### Rules", "",
-                  "| rule | kind | verdict | candidate | baseline | Δ | CI (cand − base) | n | n to decide | why |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| rule | kind | verdict | candidate | baseline | Δ | CI (cand − base) | n | n to decide | items used "
+                  "| stopped | why |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for v in record.verdicts:
             status = _ICON.get(v["status"], v["status"]) + ("" if v["required"] else " (advisory)")
             ci = f"[{v['ci_low']:+.4f}, {v['ci_high']:+.4f}]" if v["ci_low"] is not None else "—"
             lines.append(
                 f"| {_cell(v['rule'])} | {v['kind']} | {status} | {_num(v['candidate'])} | {_num(v['baseline'])} | "
                 f"{_num(v['delta'], signed=True)} | {ci} | {_num(v['n'])} | {_num(v['needed_n'])} | "
-                f"{_cell(v['reason'])} |")
+                f"{_num(v.get('items_used'))} | {_cell(v.get('stop_reason') or '—')} | {_cell(v['reason'])} |")
     if record.outcomes:
         lines += ["", "### Suites", "", "| suite | outcomes |", "| --- | --- |"]
         for suite, counts in sorted(record.outcomes.items()):

@@ -134,6 +134,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN train_data_sha256 VARCHAR;
         """,
     ),
+    (
+        # Sequential monitoring (harness.gate.monitor): the items a rule's verdict rests on and why it stopped
+        # there ("decided fail at n=128: ...", "ran all items: ..."). NULL on verdicts stored before.
+        "007_rule_stops",
+        """
+        ALTER TABLE rule_verdicts ADD COLUMN items_used INTEGER;
+        ALTER TABLE rule_verdicts ADD COLUMN stop_reason VARCHAR;
+        """,
+    ),
 ]
 
 

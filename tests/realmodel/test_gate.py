@@ -35,7 +35,7 @@ def test_gate_on_the_real_model_decides(pytester, smollm2, tmp_path):
         str(format_data), "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["tunegate: PROMOTE*" if result.ret == 0 else "tunegate: REJECT*"])
     outcomes = result.parseoutcomes()
-    assert outcomes == {"passed": 6}, outcomes  # format 4 (two parametrised by role), injection 2
+    assert outcomes == {"passed": 5}, outcomes  # format 3, injection 2 (parametrised by role)
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT status, dtype FROM runs").fetchall() == [("finished", "float32")]
     assert len(con.execute("SELECT decision FROM decisions").fetchall()) == 1

@@ -88,7 +88,7 @@ def test_builtin_suites_collect_beside_the_projects_own(tmp_path):
     done = pytest_in(tmp_path, "suites/", "--builtin-suites", "--collect-only", "-q")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_routing.py::test_routing[candidate]" in done.stdout
-    assert "test_task.py::test_task_accuracy[candidate]" in done.stdout
+    assert "test_task.py::test_task_accuracy" in done.stdout
 
 
 def test_builtin_suites_alone_from_an_empty_directory_use_the_packaged_default(tmp_path):
@@ -100,7 +100,7 @@ def test_builtin_suites_alone_from_an_empty_directory_use_the_packaged_default(t
                      "--baseline", str(tmp_path / "base"), "--results-db", str(tmp_path / "r.duckdb"))
     assert f"tunegate: policy {default_policy()} sha256 " in done.stdout, done.stdout + done.stderr
     assert "(the packaged default (tunegate:default)" in done.stdout
-    assert "test_task.py::test_task_accuracy[candidate]" in done.stdout
+    assert "test_task.py::test_task_accuracy" in done.stdout
 
 
 # -- policy resolution -----------------------------------------------------------------------------------------
