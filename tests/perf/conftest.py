@@ -49,20 +49,27 @@ def session_factory(tmp_path: Path) -> Callable[..., object]:
 
 
 class CallCounter:
-    """Wraps a loaded model's ``generate`` and ``__call__`` paths and counts the calls that reach the model."""
+    """Wraps a loaded model's ``generate`` and ``forward`` and counts the batches that reach the model: a
+    ``generate`` call, or a forward pass that starts without a KV cache (a batch of the engine's own greedy loop,
+    a log-likelihood batch); decode steps and the passes inside ``generate`` are not counted again."""
 
     def __init__(self, model: object) -> None:
-        self.generate_calls = 0
-        self.forward_calls = 0
+        self.batches = 0
+        self._inside_generate = False
         original_generate = model.generate  # type: ignore[attr-defined]
         original_forward = model.forward  # type: ignore[attr-defined]
 
         def generate(*args: object, **kwargs: object) -> object:
-            self.generate_calls += 1
-            return original_generate(*args, **kwargs)
+            self.batches += 1
+            self._inside_generate = True
+            try:
+                return original_generate(*args, **kwargs)
+            finally:
+                self._inside_generate = False
 
         def forward(*args: object, **kwargs: object) -> object:
-            self.forward_calls += 1
+            if not self._inside_generate and kwargs.get("cache", kwargs.get("past_key_values")) is None:
+                self.batches += 1
             return original_forward(*args, **kwargs)
 
         model.generate = generate  # type: ignore[attr-defined]

@@ -49,10 +49,10 @@ def test_second_generate_calls_the_model_zero_times(adapter, session_factory):
     prompts = prompts_for(session)
     counter = CallCounter(session.model("candidate").model)
     first = session.generate("candidate", prompts, PARAMS)
-    assert counter.generate_calls >= 1 and cache_rows(session) == len(prompts)
-    calls = counter.generate_calls
+    assert counter.batches >= 1 and cache_rows(session) == len(prompts)
+    calls = counter.batches
     second = session.generate("candidate", prompts, PARAMS)
-    assert counter.generate_calls == calls
+    assert counter.batches == calls
     assert [g.text for g in second] == [g.text for g in first] and all(g.cached for g in second)
 
 
@@ -74,7 +74,7 @@ def test_changed_prompt_recomputes_only_that_prompt(adapter, session_factory):
     fresh = session_factory(adapter)
     counter = CallCounter(fresh.model("candidate").model)
     fresh.generate("candidate", [*prompts[:-1], prompts[-1] + " "], PARAMS)
-    assert fresh.cache.misses == 1 and fresh.cache.hits == len(prompts) - 1 and counter.generate_calls == 1
+    assert fresh.cache.misses == 1 and fresh.cache.hits == len(prompts) - 1 and counter.batches == 1
 
 
 def test_changed_decoding_param_invalidates(adapter, session_factory):
@@ -126,9 +126,9 @@ def test_no_cache_computes_everything_and_stores_nothing(adapter, session_factor
     prompts = prompts_for(session)
     counter = CallCounter(session.model("candidate").model)
     session.generate("candidate", prompts, PARAMS)
-    calls = counter.generate_calls
+    calls = counter.batches
     session.generate("candidate", prompts, PARAMS)
-    assert counter.generate_calls == 2 * calls and cache_rows(session) == 0
+    assert counter.batches == 2 * calls and cache_rows(session) == 0
 
 
 def test_duplicate_prompts_are_computed_once(adapter, session_factory):
@@ -143,7 +143,7 @@ def test_loglikelihood_is_cached(adapter, session_factory):
     requests = [("add 1 2 ", "3"), ("add 4 4", " 8"), ("", "add")]
     counter = CallCounter(session.model("candidate").model)
     first = session.loglikelihood("candidate", requests)
-    assert counter.forward_calls >= 1 and all(lp < 0 for lp, _ in first)
+    assert counter.batches >= 1 and all(lp < 0 for lp, _ in first)
     fresh = session_factory(adapter)
     assert fresh.loglikelihood("candidate", requests) == first and "candidate" not in fresh._models
 

@@ -35,7 +35,7 @@ def test_dtype_loads_keys_the_cache_and_is_stored(adapter, session_factory, tmp_
     assert half.model_key("candidate").dtype == "bfloat16" and full.model_key("candidate").dtype == "float32"
     counter = CallCounter(half.model("candidate").model)
     half.generate("candidate", prompts, DecodingParams(max_new_tokens=4))
-    assert counter.generate_calls >= 1  # float32 outputs are not served to a bfloat16 run
+    assert counter.batches >= 1  # float32 outputs are not served to a bfloat16 run
     assert next(half.model("candidate").model.parameters()).dtype == torch.bfloat16
     runs = dict(half.store.query("SELECT id, dtype FROM runs")[1])
     assert runs == {full.run_id: "float32", half.run_id: "bfloat16"}
