@@ -2,11 +2,13 @@
 
 1. Overlap (needs the candidate's training data: its manifest's, or for a model trained elsewhere ``--train-data``
    or the data ``tunegate import --train-data`` recorded): every eval set this run uses — the task set, the
-   bundled suites' sets and whatever other suites registered via ``use_data`` — against the training rows:
-   exact (normalised), word n-gram (``--contamination-ngram``, default 13) and MinHash near-duplicates, via
-   harness.scorers.overlap.find_overlap; reported per eval item (metric ``overlap``) and as ``leaked`` (items flagged).
-   Without training data nothing is recorded for ``leaked``, so a rule on it is undecided (fail closed) and says
-   what to pass.
+   bundled suites' sets and whatever other suites registered via ``use_data`` — against the training rows, by
+   harness.scorers.ContaminationIndex, the definition ``tunegate data prepare`` uses: exact (normalised), word
+   n-gram (``--contamination-ngram``, default 13; a shorter item must appear whole) and near (survives
+   rewording), on the row's prompt side and whole text. Reported per eval item (metric ``overlap``: the
+   methods that hit it, and per method how many training rows and which) and as ``leaked`` (items flagged) and
+   ``exact``, ``ngram``, ``near`` (items each method flagged). Without training data nothing is recorded for
+   ``leaked``, so a rule on it is undecided (fail closed) and says what to pass.
 2. Min-K% Prob (no training data needed): candidate − baseline shift on eval items minus the same shift on a
    fresh reference (the candidate's held-out val data when it has a manifest, else suites/data/reference_texts),
    per eval set; ``mink_excess_max`` is the largest, in nats.
@@ -22,7 +24,7 @@ import pytest
 
 from harness.engine import BUNDLED_TASKS
 from harness.jsonl import read_jsonl
-from harness.scorers import file_texts, find_overlap, min_k_prob, row_text
+from harness.scorers import METHODS, ContaminationIndex, file_items, file_texts, min_k_prob, row_text
 
 pytestmark = pytest.mark.suite("contamination")
 DATA = Path(__file__).parent / "data"
@@ -47,39 +49,41 @@ def eval_files(tunegate) -> list[Path]:
     return list(unique.values())
 
 
-def _eval_items(tunegate) -> dict[str, list[tuple[str, str]]]:
-    items = {}
+def _eval_sets(tunegate) -> dict[str, Path]:
+    """Every eval file by set name (its stem, or its path when two share a stem), each registered as used."""
+    sets: dict[str, Path] = {}
     for path in eval_files(tunegate):
-        items[path.stem if path.stem not in items else str(path)] = file_texts(path)
+        sets[path.stem if path.stem not in sets else str(path)] = path
         tunegate.use_data(path)
-    return items
+    return sets
 
 
 def test_training_data_overlap(tunegate) -> None:
-    items = _eval_items(tunegate)
+    sets = _eval_sets(tunegate)
     train_path = tunegate.train_data
     if train_path is None:
         why = f"the candidate's training data is unknown (no manifest naming it); {tunegate.train_data_hint}"
-        tunegate.note_missing("contamination", why, ("leaked", "exact", "ngram", "near", "overlap"))
+        tunegate.note_missing("contamination", why, ("leaked", *METHODS, "overlap"))
         warnings.warn(f"contamination: overlap is unknown: {why}", stacklevel=1)
         return
     assert train_path.is_file(), f"{tunegate.options.candidate}: training data {train_path} is missing"
-    train_texts = [row_text(r) for r in read_jsonl(train_path)]
     n = int(tunegate.options.extra.get("contamination_ngram") or 13)
-    pairs = [(f"{name}/{item_id}", text) for name, rows in items.items() for item_id, text in rows]
-    report = find_overlap(train_texts, pairs, n=n)
+    index = ContaminationIndex({name: file_items(path) for name, path in sets.items()}, n=n)
+    found = index.scan(read_jsonl(train_path))
     rows = []
-    for example_id, text in pairs:
-        kinds = [k for k, hits in (("exact", report.exact), ("ngram", report.ngram), ("near", report.near))
-                 if example_id in hits]
-        train_rows = sorted({i for k in (report.exact, report.ngram, report.near) for i in k.get(example_id, [])})
-        rows.append({"example_id": example_id, "category": example_id.split("/", 1)[0], "prompt": text,
-                     "output": ",".join(kinds) or None, "reference": ",".join(map(str, train_rows[:20])) or None,
-                     "score": float(bool(kinds))})
+    for k, (name, item) in enumerate(index.items):
+        hits = found.by_item.get(k, {})
+        methods = [m for m in METHODS if m in hits]
+        rows.append({"example_id": f"{name}/{item.id}", "category": name, "prompt": item.text,
+                     "output": ",".join(methods) or None,
+                     "reference": "; ".join(f"{m} {len(hits[m])}: {','.join(map(str, hits[m][:20]))}"
+                                            for m in methods) or None,
+                     "score": float(bool(methods))})
     tunegate.record_samples("contamination", "candidate", "overlap", rows)
-    tunegate.record_metric("contamination", "candidate", "leaked", float(len(report.flagged())), len(pairs))
-    for kind, hits in (("exact", report.exact), ("ngram", report.ngram), ("near", report.near)):
-        tunegate.record_metric("contamination", "candidate", kind, float(len(hits)), len(pairs))
+    counts = found.counts()["items"]
+    tunegate.record_metric("contamination", "candidate", "leaked", float(len(found.by_item)), len(rows))
+    for method in METHODS:
+        tunegate.record_metric("contamination", "candidate", method, float(counts[method]), len(rows))
 
 
 def _reference_texts(tunegate) -> list[str]:
@@ -97,7 +101,7 @@ def _reference_texts(tunegate) -> list[str]:
 
 
 def test_min_k_prob_shift(tunegate) -> None:
-    items = _eval_items(tunegate)
+    items = {name: file_texts(path) for name, path in _eval_sets(tunegate).items()}
     reference = _reference_texts(tunegate)
     shift: dict[str, np.ndarray] = {}
     for name, texts in [("__reference__", [(str(i), t) for i, t in enumerate(reference)]), *items.items()]:

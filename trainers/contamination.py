@@ -1,10 +1,10 @@
-"""Contamination pre-check: training rows that overlap an eval set, found before training rather than after.
+"""Contamination pre-check: training rows that hold an eval item, found before training rather than after.
 
-Uses ``harness.scorers.overlap.find_overlap`` (the measure the contamination suite uses) twice: the whole training row
-against the whole eval item (prompt plus reference answers), and the training row's prompt side against the eval
-prompt. A row is contaminated when either comparison finds an exact normalised match or a shared word n-gram.
-Eval files that are not chat/prompt eval sets (an lm-eval task's JSONL of questions and choices) are compared as
-whole rows, the way the contamination suite reads them (``harness.scorers.contamination.file_texts``).
+Builds ``harness.scorers.ContaminationIndex``, the definition the contamination suite uses, over every eval set
+given and streams the training rows past it: exact (normalised; the row's prompt side and its whole text), word
+n-gram (``n``; an item shorter than that must appear whole) and near (survives rewording), both searching the
+whole text, which holds the prompt side. A row is contaminated when any method finds any eval item in it; its
+labels say which item and which method.
 """
 
 from __future__ import annotations
@@ -14,24 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DataError
-from harness.evalsets import load_eval_set
-from harness.scorers import file_texts, find_overlap, row_text
+from harness.errors import HarnessError
+from harness.scorers import METHODS, ContaminationIndex, EvalText, file_items, prompt_text
 
-
-def prompt_side(row: dict[str, Any]) -> str:
-    """The user side of a row: its prompt, or its turns other than assistant and system."""
-    if isinstance(row.get("prompt"), str):
-        return str(row["prompt"])
-    return "\n".join(m["content"] for m in row.get("messages", []) if m["role"] not in ("assistant", "system"))
+prompt_side = prompt_text  # the user side of a row: its prompt, or its turns other than assistant and system
 
 
 @dataclass
 class ContaminationReport:
-    """Which training rows (by index) overlap which eval items, and how."""
+    """Which training rows (by index) hold which eval items, and how."""
 
     hits: dict[int, list[str]] = field(default_factory=dict)
     eval_items: int = 0
+    near: float | None = None  # the near method's threshold (None when no eval set was given)
+    methods: dict[str, dict[str, int]] = field(default_factory=dict)  # per method: eval items and rows it flagged
 
     def add(self, rows: set[int] | list[int], label: str) -> None:
         """Record that ``rows`` overlap the eval item ``label``."""
@@ -43,32 +39,25 @@ class ContaminationReport:
 
 def contamination_check(rows: Sequence[dict[str, Any]], eval_paths: Sequence[str | Path],
                         n: int = 13) -> ContaminationReport:
-    """Find training rows overlapping any eval item of the given eval sets (exact or shared word ``n``-gram)."""
+    """Find training rows holding any item of the given eval sets (``harness.scorers.ContaminationIndex``)."""
     report = ContaminationReport()
     if not eval_paths:
         return report
     if n < 1:
-        from harness.errors import HarnessError
-
         raise HarnessError(f"--ngram must be at least 1, got {n}")
-    full = [row_text(r) for r in rows]  # system prompts excluded, as the contamination suite reads rows
-    prompts = [prompt_side(r) for r in rows]
+    sets: dict[str, list[EvalText]] = {}
     for path in eval_paths:
-        try:
-            items = load_eval_set(path, need_answer=False)
-        except DataError:  # not a chat/prompt eval set (an lm-eval task's JSONL): compare whole rows only
-            eval_prompts = []
-        else:
-            eval_prompts = [(i.id, prompt_side({"messages": i.messages})) for i in items]
-        eval_full = file_texts(path)
-        report.eval_items += len(eval_full)
-        for texts, evals in ((full, eval_full), (prompts, eval_prompts)):
-            # Exact and n-gram overlap are symmetric, so the (small) eval side is indexed and the training
-            # rows are streamed past it: memory grows with the eval set, not with the training set.
-            found = find_overlap([text for _, text in evals], ((str(i), t) for i, t in enumerate(texts)),
-                                 n=n, near_threshold=None)
-            for kind, table in (("exact", found.exact), (f"{n}-gram", found.ngram)):
-                for row, eval_indexes in table.items():
-                    for e in eval_indexes:
-                        report.add([int(row)], f"{Path(path).name}#{evals[e][0]} ({kind})")
+        name = Path(path).name
+        sets[name if name not in sets else str(path)] = file_items(path)
+    index = ContaminationIndex(sets, n=n)
+    report.eval_items, report.near = len(index.items), index.near
+    found = index.scan(rows)
+    labels = {"exact": "exact", "ngram": f"{n}-gram", "near": "near"}
+    for row, items in found.by_row().items():
+        for item, methods in items.items():
+            name, entry = index.items[item]
+            for method in methods:
+                report.add([row], f"{name}#{entry.id} ({labels[method]})")
+    counts = found.counts()
+    report.methods = {m: {"eval_items": counts["items"][m], "rows": counts["rows"][m]} for m in METHODS}
     return report

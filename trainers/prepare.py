@@ -233,7 +233,7 @@ def prepare(paths: list[str | Path], config: PrepareConfig) -> PrepareResult:
         "balance": balance.to_dict(),
         "split": _split_summary(final, train_idx, val_idx),
         "contamination": {"eval_sets": list(config.evals), "eval_items": contamination.eval_items,
-                          "ngram": config.ngram,
+                          "ngram": config.ngram, "near": contamination.near, "methods": contamination.methods,
                           "rows": [{"file": where[i][0], "line": where[i][1], "evals": labels}
                                    for i, labels in sorted(contaminated.items())]},
         "warnings": warnings,

@@ -1,7 +1,9 @@
-"""Text overlap between training data and eval items: exact, word n-gram and MinHash near-duplicates.
+"""Text overlap: normalised words, n-grams, MinHash shingles, and the comparisons built on them.
 
-Shared by the trainer's contamination pre-check, near-duplicate dedupe, and the contamination suite, so both
-sides of the contract measure overlap the same way.
+The contamination check (``harness.scorers.contamination.ContaminationIndex``, shared by ``tunegate data prepare``
+and the contamination suite) and the near-duplicate dedupe compare texts in these terms. ``find_overlap`` is the
+earlier whole-text check (exact, n-gram, MinHash Jaccard), kept as the peer the contamination benchmark measures
+against; ``rewordings`` keeps generated training requests apart from eval requests (examples/build_base.py).
 """
 
 from __future__ import annotations
@@ -146,3 +148,4 @@ def find_overlap(
             if near:
                 report.near[eval_id] = near
     return report
+

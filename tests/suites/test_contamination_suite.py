@@ -1,10 +1,12 @@
-"""The contamination suite flags an eval item planted in the training data, and only that one."""
+"""The contamination suite flags an eval item planted in the training data, and only that one, as data preparation
+does."""
 
 from __future__ import annotations
 
 import duckdb
 
 from harness.jsonl import read_jsonl, write_jsonl
+from trainers import contamination_check
 
 from .conftest import gate, only_rules
 
@@ -25,7 +27,16 @@ def test_planted_eval_item_is_flagged(pytester, lora_candidate, tmp_path):
     result.stdout.fnmatch_lines(["*REJECT*", "*no eval item in training data: fail*"])
     con = duckdb.connect(str(db), read_only=True)
     flagged = con.execute("SELECT example_id, output FROM samples WHERE metric = 'overlap' AND score = 1").fetchall()
-    assert flagged == [("task/planted", "exact,ngram,near")]
+    assert flagged == [("task/planted", "exact,ngram")]  # a 3-word prompt is too short for near
+    copies = [i for i, row in enumerate(train) if row["messages"] == planted["messages"]]
+    reference = con.execute("SELECT reference FROM samples WHERE example_id = 'task/planted'").fetchone()[0]
+    rows = ",".join(map(str, copies))
+    assert reference == f"exact {len(copies)}: {rows}; ngram {len(copies)}: {rows}"
+    # data preparation finds the same item with the same methods (one definition: ContaminationIndex)
+    prepared = contamination_check(train, [task])
+    assert {label for labels in prepared.hits.values() for label in labels} == {"task.jsonl#planted (exact)",
+                                                                                 "task.jsonl#planted (13-gram)"}
+    assert sorted(prepared.hits) == copies
     assert con.execute("SELECT count(*) FROM samples WHERE metric = 'overlap'").fetchone()[0] > 100  # every set
     assert con.execute("SELECT count(*) FROM metrics WHERE metric = 'mink_excess_max'").fetchone()[0] == 1
 

@@ -113,6 +113,8 @@ def test_cli_prepare(mixed, tmp_path):
     assert "rows_in" in res.output and "contaminated" in res.output
     report = json.loads((out / "report.json").read_text())
     assert report["accounting"]["contaminated"] == 1 and report["config"]["val_fraction"] == 0.15
+    assert report["contamination"]["methods"]["ngram"] == {"eval_items": 1, "rows": 1}
+    assert report["contamination"]["near"] == 0.7
     assert Store(db).query("SELECT count(*) FROM datasets")[1] == [(1,)]
 
 
