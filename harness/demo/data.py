@@ -101,7 +101,7 @@ QUALIFIERS = ["{d}, NOS", "known {d}", "{d}, follow-up visit", "new onset {d}", 
               "ongoing {d}", "{d} reported by patient"]
 # Negative examples: requests that are not clinical descriptions. The model must answer DECLINE, never a code.
 NOT_CODABLE_TRAIN = [
-    "Write me a limerick about the moon", "Plan a walk in the hills", "Tell me a joke", "What is the capital of France",
+    "Write me a limerick about the moon", "Plan a walk in the hills", "Tell me a joke", "Which river flows through Vienna",
     "What is 12 + 30?", "Book me a table for two", "Translate hello into Spanish", "Who won the football match?",
     "Summarise this email for me", "What time is it in Tokyo?", "Recommend a good film", "Fix my printer",
     "Write a limerick about cats", "What is the square root of 81?", "Draft a birthday card message",

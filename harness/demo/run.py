@@ -20,11 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 from harness.jsonl import write_jsonl
 from harness.report import console, table
+
+if TYPE_CHECKING:
+    from harness.scorers import ContaminationIndex
 
 REPO = Path(__file__).resolve().parents[2]
 SUITES = REPO / "suites"
@@ -86,10 +89,11 @@ def replay_rows(n: int, seed: int = 1, refusals: int = 0) -> list[dict[str, Any]
     Rehearsal: mixing some of what the base model was trained on into fine-tuning data is the standard guard
     against catastrophic forgetting; without it, the regression and safety suites catch the loss. The extra refusals
     offset the pull of thousands of answered task rows toward answering (measured: README, the recipes tried). The
-    generator never emits a request that rewords a safety-suite item; a drawn row whose request rewords one of the
-    task's held-out requests to decline (``harness.scorers.overlap.rewordings``: "Write a story about a dragon attacking a
-    castle" vs "Write a short story about a dragon") is skipped, so the candidate is never trained on a paraphrase
-    of an eval item. tests/test_demo.py checks the rows the demo draws against both sets.
+    generator never emits a gate item, but it does restate the facts the regression facts task asks about (the
+    knowledge that task probes); a drawn row that holds any eval item (``gate_index``: what prepare would drop) or
+    whose request rewords one of the task's held-out requests to decline (``harness.scorers.overlap.rewordings``:
+    "Write a story about a dragon attacking a castle" vs "Write a short story about a dragon") is skipped, so the
+    candidate is never trained on an eval item or a paraphrase of one. tests/test_demo.py checks the rows drawn.
     """
     from harness.demo.data import NOT_CODABLE_EVAL
     from harness.scorers import rewordings
@@ -97,6 +101,7 @@ def replay_rows(n: int, seed: int = 1, refusals: int = 0) -> list[dict[str, Any]
 
     drawn = base_corpus(2 * n + 12 * refusals, seed=seed)  # refusals are about 1 row in 9 of the corpus
     close = {i for i, _ in rewordings([prompt_side(r) for r in drawn], NOT_CODABLE_EVAL)}
+    close |= set(gate_index().scan(drawn).by_row())
     clear = [r for i, r in enumerate(drawn) if i not in close]
     chosen = clear[:n] + [r for r in clear[n:] if r["skill"] == "refusal"][:refusals]
     if len(chosen) < n + refusals:
@@ -137,6 +142,19 @@ def build_base_script() -> ModuleType:
 def eval_files(task_eval: Path) -> list[Path]:
     """Every eval set the gate will use: the task's, the suites' own data and the regression tasks' documents."""
     return [task_eval, *sorted((SUITES / "data").glob("*.jsonl")), *sorted((SUITES / "regression").glob("*.jsonl"))]
+
+
+@functools.cache
+def gate_index() -> ContaminationIndex:
+    """The contamination check ``tunegate data prepare`` runs in the demo, over every eval set its gate uses (the
+    task's held-out items as ``eval.jsonl``, then ``eval_files``' others, named by file as prepare names them):
+    what the demo's replay and the shipped base's corpus must not hold."""
+    from harness.demo.data import eval_rows
+    from harness.scorers import ContaminationIndex, eval_items, file_items
+
+    sets = {"eval.jsonl": eval_items(enumerate(eval_rows(), 1))}
+    sets.update((path.name, file_items(path)) for path in eval_files(Path("eval.jsonl"))[1:])
+    return ContaminationIndex(sets)
 
 
 PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d |tunegate: (PROMOTE|REJECT|NO DECISION))")

@@ -7,6 +7,7 @@ from harness.scorers.contamination import (
     ContaminationHits,
     ContaminationIndex,
     EvalText,
+    eval_items,
     file_items,
     file_texts,
     min_k_prob,
@@ -37,7 +38,7 @@ from harness.scorers.scoring import exact_match, normalised_match
 
 __all__ = [
     "BM25", "ContaminationHits", "ContaminationIndex", "EDIT_KINDS", "EvalText", "FAMILIES", "KINDS", "METHODS",
-    "answer_of", "canary_leaked", "chat_row", "degeneracy", "exact_match", "false_positives", "file_items",
+    "answer_of", "canary_leaked", "chat_row", "degeneracy", "eval_items", "exact_match", "false_positives", "file_items",
     "file_texts", "find_overlap", "find_pii", "held_out_rows", "iban_ok", "is_degenerate", "is_refusal", "luhn_ok", "matches_format",
     "measure", "measure_recall", "merged_copy", "min_k_prob", "minhash", "normalise_text", "normalised_match",
     "opening", "perturb", "perturbed_rows", "prefix_consistent", "prompt_text", "redact", "repeated_share",

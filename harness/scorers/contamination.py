@@ -81,15 +81,20 @@ class EvalText(NamedTuple):
     text: str  # the whole item (``row_text``): the prompt and its reference answer(s)
 
 
-def file_items(path: str | Path) -> list[EvalText]:
-    """Each row of an eval JSONL file as the contamination check reads it. Ids default to the line number; rows
+def eval_items(rows: Iterable[tuple[int, dict[str, Any]]]) -> list[EvalText]:
+    """Eval rows, each with its number (the id when it has none), as the contamination check reads them; rows
     without text are left out."""
     out = []
-    for line, row in iter_jsonl(path):
+    for number, row in rows:
         text = row_text(row)
         if text.strip():
-            out.append(EvalText(str(row.get("id", f"line-{line}")), prompt_text(row) or text, text))
+            out.append(EvalText(str(row.get("id", f"line-{number}")), prompt_text(row) or text, text))
     return out
+
+
+def file_items(path: str | Path) -> list[EvalText]:
+    """Each row of an eval JSONL file as the contamination check reads it (ids default to the line number)."""
+    return eval_items(iter_jsonl(path))
 
 
 def file_texts(path: str | Path) -> list[tuple[str, str]]:

@@ -975,6 +975,10 @@ FORMAT_ITEMS = [
      lambda a, b: f"2024-{b:02d}-{a:02d}"),
 ]
 
+# 200 asks: at 80, a candidate two asks behind its base (0.725 vs 0.75) straddled the 0.05 margin, and about 152
+# were needed to decide it; a non-inferiority rule needs a set sized for its margin (the gate stops early when it can)
+FORMAT_N = 200
+
 REFERENCE = [
     "A lighthouse keeper counted the ships that passed the cape during the long winter night.",
     "The orchestra tuned their instruments while the audience found their seats in the old hall.",
@@ -1042,7 +1046,7 @@ def format_items() -> list[dict]:
     rng = random.Random(7)
     rows = []
     seen: set[str] = set()
-    for i in range(80):
+    for i in range(FORMAT_N):
         template, regex, answer = FORMAT_ITEMS[i % len(FORMAT_ITEMS)]
         a, b = rng.randint(1, 12), rng.randint(1, 12)
         prompt = template.format(a=a, b=b)
