@@ -61,7 +61,7 @@ SUITE_OPTIONS: dict[str, tuple[type, object, str]] = {
     "--contamination-reference": (str, None, "fresh reference texts (JSONL with 'text') for the Min-K% signal"),
     "--fewshot-k": (int, 3, "retrieved few-shot examples for the prompting baseline (default 3)"),
     "--latency-batch": (int, 8, "batch size of the throughput measurement (default 8)"),
-    "--latency-new-tokens": (int, 16, "tokens generated per request in the latency suite (default 16)"),
+    "--latency-new-tokens": (int, 8, "tokens generated per request in the latency suite (default 8)"),
 }
 
 

@@ -8,8 +8,9 @@ process's resident set while measuring, sampled from /proc (psutil), which inclu
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,19 +32,37 @@ class LatencyReport:
     samples_ms: list[float]
 
 
-def _generate(model: Any, tokenizer: Any, prompts: list[str], new_tokens: int) -> float:
+def _generate(model: Any, tokenizer: Any, prompts: list[str], new_tokens: int) -> tuple[float, float]:
+    """One timed ``generate`` call: (ms to the first new token, ms to the last)."""
     import torch
+    from transformers.generation.streamers import BaseStreamer
+
+    class FirstToken(BaseStreamer):  # type: ignore[misc]
+        """generate() hands a streamer the prompt, then each step's tokens (on the CPU: a device sync)."""
+
+        def __init__(self) -> None:
+            self.puts, self.at = 0, 0.0
+
+        def put(self, value: Any) -> None:
+            self.puts += 1
+            if self.puts == 2:
+                self.at = time.perf_counter()
+
+        def end(self) -> None:
+            pass
 
     batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     device = next(model.parameters()).device
     batch = {k: v.to(device) for k, v in batch.items()}
+    first = FirstToken()
     _sync(device)
     began = time.perf_counter()
     with torch.inference_mode():
         model.generate(**batch, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                       pad_token_id=tokenizer.pad_token_id)
+                       pad_token_id=tokenizer.pad_token_id, streamer=first)
     _sync(device)
-    return (time.perf_counter() - began) * 1000.0
+    done = time.perf_counter()
+    return ((first.at or done) - began) * 1000.0, (done - began) * 1000.0
 
 
 def _sync(device: Any) -> None:
@@ -59,11 +78,15 @@ def _rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
-def measure(subjects: Mapping[str, tuple[Any, Any, list[str]]], *, new_tokens: int = 16, batch_size: int = 8,
-            warmup: int = 2, repeats: int = 3) -> dict[str, LatencyReport]:
+def measure(subjects: Mapping[str, tuple[Any, Any, list[str]]], *, new_tokens: int = 8, batch_size: int = 8,
+            warmup: int = 1, repeats: int = 2, batched: Sequence[str] | None = None) -> dict[str, LatencyReport]:
     """Measure each named ``(model, tokenizer, rendered prompts)`` on its prompts (each at batch 1, then all at
     ``batch_size``), interleaved: every timing alternates between the subjects, in an order that flips each
-    repeat, and is the median of ``repeats`` runs.
+    repeat, and is the fastest of ``repeats`` runs (noise only ever adds time: a scheduler hiccup must not become
+    the measurement; the spread across requests, which p95 is about, comes from the prompts). Time to first token
+    comes from the same calls as end-to-end latency (a streamer notes when the first token arrives), so no call is
+    made for it alone. Only the subjects named in ``batched`` (default: all) are timed at ``batch_size``; the
+    others get no throughput (``nan``).
 
     The ratio rules compare two models' numbers. Measured one after the other on a shared CPU, a slow patch lands
     on whichever model was being timed then: single runs of two identical-architecture models gave p95 ratios
@@ -73,54 +96,50 @@ def measure(subjects: Mapping[str, tuple[Any, Any, list[str]]], *, new_tokens: i
     import torch
 
     names = list(subjects)
+    in_batch = [name for name in names if batched is None or name in batched]
     sizes = {len(prompts) for _, _, prompts in subjects.values()}
     if len(sizes) != 1:
         raise ValueError(f"measure: every subject needs the same number of prompts, got {sorted(sizes)}")
     n_prompts = sizes.pop()
     peak = dict.fromkeys(names, _rss_mb())
 
-    def call(name: str, prompts: list[str], tokens: int) -> float:
+    def call(name: str, prompts: list[str]) -> tuple[float, float]:
         model, tokenizer, _ = subjects[name]
         tokenizer.padding_side = "left"
         device = next(model.parameters()).device
         cuda = getattr(device, "type", "cpu") == "cuda"
         if cuda:
             torch.cuda.reset_peak_memory_stats(device)
-        ms = _generate(model, tokenizer, prompts, tokens)
+        ms = _generate(model, tokenizer, prompts, new_tokens)
         peak[name] = max(peak[name], torch.cuda.max_memory_allocated(device) / 2**20 if cuda else _rss_mb())
         return ms
 
-    def timed(batches: dict[str, list[str]], tokens: int) -> dict[str, float]:
-        runs: dict[str, list[float]] = {name: [] for name in names}
+    def timed(batches: dict[str, list[str]]) -> dict[str, tuple[float, float]]:
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in batches}
         for r in range(max(1, repeats)):
-            for name in names if r % 2 == 0 else reversed(names):
-                runs[name].append(call(name, batches[name], tokens))
-        return {name: float(np.median(ms)) for name, ms in runs.items()}
+            for name in list(batches) if r % 2 == 0 else reversed(batches):
+                runs[name].append(call(name, batches[name]))
+        return {name: min(ms, key=lambda run: run[1]) for name, ms in runs.items()}
 
     for i in range(min(warmup, n_prompts)):
         for name in names:
-            call(name, [subjects[name][2][i]], new_tokens)
+            call(name, [subjects[name][2][i]])
     ttft: dict[str, list[float]] = {name: [] for name in names}
     e2e: dict[str, list[float]] = {name: [] for name in names}
     for i in range(n_prompts):
-        single = {name: [prompts[i]] for name, (_, _, prompts) in subjects.items()}
-        for name, ms in timed(single, 1).items():
-            ttft[name].append(ms)
-        for name, ms in timed(single, new_tokens).items():
-            e2e[name].append(ms)
-    batches = {name: (prompts * (batch_size // max(1, n_prompts) + 1))[:batch_size]
-               for name, (_, _, prompts) in subjects.items()}
-    if batch_size > 1:
-        for name in names:
-            call(name, batches[name], new_tokens)  # warm-up at this shape
-    batch_ms = timed(batches, new_tokens)
+        for name, (first, whole) in timed({name: [prompts[i]] for name, (_, _, prompts) in subjects.items()}).items():
+            ttft[name].append(first)
+            e2e[name].append(whole)
+    batches = {name: (subjects[name][2] * (batch_size // max(1, n_prompts) + 1))[:batch_size] for name in in_batch}
+    batch_ms = timed(batches) if batch_size > 1 else {name: (0.0, sum(e2e[name]) / n_prompts) for name in in_batch}
     reports = {}
     for name in names:
         per_token = [(e - t) / max(1, new_tokens - 1) for e, t in zip(e2e[name], ttft[name], strict=True)]
+        ms = batch_ms[name][1] if name in batch_ms else math.nan
         reports[name] = LatencyReport(
             ttft_ms=float(np.median(ttft[name])), per_token_ms=float(np.median(per_token)),
             e2e_p50_ms=float(np.percentile(e2e[name], 50)), e2e_p95_ms=float(np.percentile(e2e[name], 95)),
-            tokens_per_s=batch_size * new_tokens / (batch_ms[name] / 1000.0), batch_size=batch_size,
+            tokens_per_s=batch_size * new_tokens / (ms / 1000.0), batch_size=batch_size,
             new_tokens=new_tokens, peak_memory_mb=peak[name], samples_ms=e2e[name],
         )
     return reports
