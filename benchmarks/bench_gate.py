@@ -30,9 +30,6 @@ from pathlib import Path
 from timing import print_table, timed
 from workload import REPO
 
-SEQUENTIAL_SUITES = ("task", "safety", "format")
-
-
 def train_candidates(root: Path, base: Path, steps: int) -> list[Path]:
     """Two LoRA candidates of SmolLM2 on the demo's coding rows and safety pairs: a sensible one and a broken one."""
     from harness.demo.data import safety_rows, training_rows
@@ -56,7 +53,8 @@ def train_candidates(root: Path, base: Path, steps: int) -> list[Path]:
     return out
 
 
-def gate(candidate: Path, base: Path, db: Path, sequential: bool, threads: int) -> tuple[float, int]:
+def gate(candidate: Path, base: Path, db: Path, sequential: bool, threads: int) -> float:
+    """Wall seconds of one cold gate run (pytest exit 0 or 1: PROMOTE or REJECT)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                OMP_NUM_THREADS=str(threads), PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "pytest", "suites/", "--candidate", str(candidate), "--baseline", str(base),
@@ -64,7 +62,7 @@ def gate(candidate: Path, base: Path, db: Path, sequential: bool, threads: int) 
     seconds, done = timed(lambda: subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False))
     if done.returncode not in (0, 1):
         raise SystemExit(f"gate failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    return seconds, done.returncode
+    return seconds
 
 
 def stored(db: Path) -> tuple[str, dict[str, float], list[tuple[str, str, int | None, int | None, str | None]]]:
@@ -106,7 +104,7 @@ def main() -> None:
             for mode in modes:
                 label = f"{candidate.name[:12]} {mode}"
                 db = root / f"{candidate.name}-{mode}.duckdb"
-                seconds, _ = gate(candidate, base, db, mode == "sequential", args.threads)
+                seconds = gate(candidate, base, db, mode == "sequential", args.threads)
                 decision, suites[label], verdicts[mode] = stored(db)
                 summary.append([label, decision, seconds])
                 print(f"{label}: {decision} in {seconds:.0f}s", flush=True)
@@ -122,8 +120,8 @@ def main() -> None:
         print_table("seconds per suite (suite_outcomes.duration_s)", ["candidate mode", *names, "suites total"],
                     [[label, *[per.get(s, math.nan) for s in names], sum(per.values())]
                      for label, per in suites.items()])
-        print_table("items used per rule decided sequentially (of the items fixed n evaluates)", ["candidate", "rule", "status", "items",
-                                                                 "share", "stopped"], items)
+        print_table("items used per rule decided sequentially (of the items fixed n evaluates)",
+                    ["candidate", "rule", "status", "items", "share", "stopped"], items)
 
 
 if __name__ == "__main__":
