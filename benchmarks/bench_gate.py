@@ -30,6 +30,7 @@ from pathlib import Path
 from timing import print_table, timed
 from workload import REPO
 
+
 def train_candidates(root: Path, base: Path, steps: int) -> list[Path]:
     """Two LoRA candidates of SmolLM2 on the demo's coding rows and safety pairs: a sensible one and a broken one."""
     from harness.demo.data import safety_rows, training_rows
