@@ -45,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "every rule it feeds (default)")
     group.addoption("--no-sequential", action="store_false", dest="tunegate_sequential",
                     help="evaluate every item of every suite and judge every rule by its fixed-n interval")
+    group.addoption("--reject-early", action="store_true", dest="tunegate_reject_early", default=True,
+                    help="once a required rule fails its sequential test the verdict is REJECT: stop there and skip "
+                         "the suites still to run (default, with --sequential)")
+    group.addoption("--no-reject-early", action="store_false", dest="tunegate_reject_early",
+                    help="run every suite even when the verdict is already REJECT, to see every reason")
     _add_suite_options(group)
 
 
@@ -101,6 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
         dtype=config.getoption("--tunegate-dtype"),
         train_data=Path(config.getoption("--train-data")) if config.getoption("--train-data") else None,
         sequential=config.getoption("tunegate_sequential"),
+        reject_early=config.getoption("tunegate_reject_early"),
         extra={"task_data": config.getoption("--task-data"), **_suite_extra(config)},
     )
     try:
@@ -214,9 +220,18 @@ def suite_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
+SUITE_ORDER = ("task", "prompting", "format", "safety", "injection", "regression", "contamination", "latency")
+"""The built-in suites run cheapest per decided rule first, so that --reject-early stops a bad candidate soon: the
+task suite's short answers (which the prompting suite reuses), then format and safety; the whole lm-eval group,
+Min-K% and the timed latency runs last. A project's own suites (usually its task evals) and unmarked tests run
+before them, in collection order."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _session(config) is None:
         return
+    rank = {suite: i for i, suite in enumerate(SUITE_ORDER)}
+    items.sort(key=lambda item: rank.get(suite_of(item) or "", -1))
     outcomes = config.stash[OUTCOMES_KEY]
     for item in items:
         suite = suite_of(item)
@@ -271,6 +286,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         })
 
 
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """With --reject-early, a suite test after the verdict is settled (a required rule failed) is skipped."""
+    session = _session(item.config)
+    if session is not None and session.rejected_early and suite_of(item) is not None:
+        pytest.skip(f"not run: {session.rejected_early} (--no-reject-early runs every suite)")
 
 
 @pytest.hookimpl(hookwrapper=True)

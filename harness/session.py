@@ -34,7 +34,18 @@ from harness.engine import (
     weights_fingerprint,
 )
 from harness.errors import HarnessError
-from harness.gate import Decision, Evidence, Policy, decide, load_policy, look, monitored_rules, score_aggregates
+from harness.gate import (
+    FAIL,
+    UNDECIDED,
+    Decision,
+    Evidence,
+    Policy,
+    decide,
+    load_policy,
+    look,
+    monitored_rules,
+    score_aggregates,
+)
 from harness.manifest import load_manifest
 from harness.scorers import redact
 from harness.store import Store, fault_point, insert_rows, now, reap_stale_runs, resolve_alias
@@ -67,6 +78,9 @@ class GateOptions:
     """Training data of a candidate trained elsewhere (chat JSONL), for the contamination and prompting suites."""
     sequential: bool = True
     """Stop a chunked suite once anytime-valid tests decide every rule it feeds (--sequential/--no-sequential)."""
+    reject_early: bool = True
+    """With ``sequential``: once a required rule has failed its sequential test the verdict is REJECT whatever else
+    is measured, so the gate stops there and skips the suites still to run (--reject-early/--no-reject-early)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,6 +107,8 @@ class GateSession:
         self.evidence = Evidence(sequential={} if options.sequential else None)
         self._recorded_by: dict[tuple[str, str], set[str | None]] = {}  # (suite, metric) -> node ids recording it
         self._stopped: dict[str | None, str] = {}  # node id -> how its chunked evaluation stopped early
+        self.rejected_early: str | None = None
+        """Why the verdict was known before every suite ran (a required rule failed sequentially); see ``chunks``."""
         self.errors: list[str] = []
         # the files the policy extends are evidence like the eval data: promote refuses when one changed since
         self.data_files: dict[str, str] = {str(path.resolve()): sha for path, sha in self.policy.bases}
@@ -282,7 +298,9 @@ class GateSession:
         Evaluate each chunk for both roles and record its per-example samples (``record_samples``) before the loop
         asks for the next one: the session then judges the rules on ``suite`` (only those on ``metrics`` when
         given: the metrics this loop records, when other tests of the suite record the rest) with anytime-valid
-        sequential tests (``harness.gate.sequential``), and ends the iteration when all of them are decided.
+        sequential tests (``harness.gate.sequential``), and ends the iteration when all of them are decided (the
+        required ones: advisory rules never block, so nothing waits for them), or, with ``reject_early``, when a
+        required rule has failed (the verdict is REJECT; the plugin then skips the suites still to run).
         Record aggregate metrics after the loop, over the items evaluated. Items come in a fixed shuffled order, so
         that every prefix is a random sample of the set (eval files are often sorted by category). With
         ``--no-sequential``, or when no rule on the suite has a sequential test, one chunk holds every item in file
@@ -296,17 +314,40 @@ class GateSession:
         import numpy as np
 
         alpha = 1.0 - self.policy.confidence
+        # advisory rules are judged on what the required ones needed: they never block, so nothing waits for them
+        waits = [r for r in rules if self._blocking(r)] or rules
         order = np.random.default_rng(CHUNK_SEED).permutation(len(items))
         for start in range(0, len(items), size):
             end = min(len(items), start + size)
             yield [items[i] for i in order[start:end]]
-            decided = look(rules, self.evidence, alpha, last=end == len(items))
-            if decided and end < len(items):
-                why = f"stopped after {end} of {len(items)} items: every rule it feeds was decided sequentially"
+            look(rules, self.evidence, alpha, last=end == len(items))
+            stops = self.evidence.sequential or {}
+            self._note_rejection(rules, suite)
+            settled = all(stops[r.name].status != UNDECIDED for r in waits)
+            if end < len(items) and (settled or self.rejected_early):
+                why = f"stopped after {end} of {len(items)} items: " + (
+                    "every rule it feeds was decided sequentially" if settled else "the gate's verdict is REJECT already")
                 self._stopped[self.current_test[0] if self.current_test else None] = f"suite '{suite}' {why}"
                 from harness.report import milestone
 
                 milestone(f"{suite}: {why} ({self._stop_summary(rules)})", guard=self.progress_guard)
+                return
+
+    def _blocking(self, rule: Any) -> bool:
+        return bool(rule.required) and self.policy.suite_required(rule.suite)
+
+    def _note_rejection(self, rules: list[Any], suite: str) -> None:
+        """With --reject-early, remember the first required rule whose sequential test failed: the gate's verdict
+        is then REJECT, so the session stops evaluating (the plugin skips the suites still to run)."""
+        if not self.options.reject_early or self.rejected_early:
+            return
+        stops = self.evidence.sequential or {}
+        for rule in rules:
+            stop = stops.get(rule.name)
+            if stop is not None and stop.status == FAIL and self._blocking(rule):
+                self.rejected_early = (f"required rule '{rule.name}' failed its sequential test at n={stop.n} "
+                                       f"(suite '{suite}'), so the verdict is REJECT whatever else is measured")
+                self.evidence.settled = self.rejected_early
                 return
 
     def _stop_summary(self, rules: list[Any]) -> str:

@@ -25,8 +25,12 @@ class Decision:
 
     @property
     def reasons(self) -> list[str]:
-        """One line per session fault and per rule that blocks promotion."""
-        return self.errors + [f"{v.rule}: {v.status} — {v.reason}" for v in self.verdicts if v.blocks]
+        """One line per session fault and per rule that blocks promotion; the rules a settled verdict left
+        unevaluated (--reject-early) in one line."""
+        skipped = [v.rule for v in self.verdicts if v.blocks and v.skipped]
+        return self.errors + [f"{v.rule}: {v.status} — {v.reason}" for v in self.verdicts if v.blocks and not v.skipped] + (
+            [f"not evaluated, the verdict being settled already: {', '.join(skipped)} "
+             "(--no-reject-early runs every suite)"] if skipped else [])
 
     @property
     def promoted(self) -> bool:

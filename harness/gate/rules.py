@@ -28,6 +28,7 @@ class Evidence:
     resamples: int = 10_000
     sequential: dict[str, Stop] | None = None  # rule name -> where its sequential test stopped; None: monitoring off
     partial: dict[str, str] = field(default_factory=dict)  # 'suite.metric' -> why it holds only part of the items
+    settled: str | None = None  # why the session stopped before every suite ran (the verdict was already REJECT)
 
     def value(self, role: str, suite: str, metric: str) -> float | None:
         """A metric's value: recorded directly, else the mean of its per-example scores."""
@@ -82,6 +83,7 @@ class Verdict:
     needed_n: int | None = None
     items_used: int | None = None  # items the decision rests on (fewer than n when a sequential test decided early)
     stop_reason: str | None = None  # why it used that many: "decided pass at n=192", "ran all 894 items", ...
+    skipped: bool = False  # not evaluated: its suite never ran because the verdict was settled before (not stored)
 
     @property
     def blocks(self) -> bool:
@@ -170,6 +172,10 @@ class Rule:
 
     def _evaluate(self, ev: Evidence) -> Verdict:
         status = ev.suite_status.get(self.suite)
+        if ev.settled and status == "skipped":
+            verdict = self.verdict(UNDECIDED, f"not evaluated: suite '{self.suite}' was skipped because {ev.settled}")
+            verdict.skipped = True
+            return verdict
         if status is None:
             return self.verdict(UNDECIDED, f"suite '{self.suite}' did not run (deselected, skipped or missing)")
         if status == "deselected":

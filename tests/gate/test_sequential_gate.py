@@ -65,13 +65,13 @@ def fake_model_dir(path: Path, payload: bytes) -> Path:
 
 
 def gate(pytester: pytest.Pytester, cand: float, *extra: str, policy_extra: str = "",
-         metrics: list[str] | None = None) -> tuple[pytest.RunResult, Path]:
+         metrics: list[str] | None = None, every_file: bool = False) -> tuple[pytest.RunResult, Path]:
     pytester.makepyfile(test_cheap=SUITE.format(cand=cand, metrics=metrics))
     policy = pytester.path / "gate.toml"
     policy.write_text(POLICY.format(extra=policy_extra), encoding="utf-8")
     db = pytester.path / "r.duckdb"
     result = pytester.runpytest_inprocess(
-        str(pytester.path / "test_cheap.py"), "--candidate", str(fake_model_dir(pytester.path / "cand", b"c")),
+        str(pytester.path if every_file else pytester.path / "test_cheap.py"), "--candidate", str(fake_model_dir(pytester.path / "cand", b"c")),
         "--baseline", str(fake_model_dir(pytester.path / "base", b"b")), "--results-db", str(db),
         "--policy", str(policy), "-p", "no:cacheprovider", "-s", *extra)
     return result, db
@@ -113,8 +113,8 @@ def test_no_sequential_evaluates_every_item_as_before(pytester):
 
 def test_a_rule_without_a_sequential_method_keeps_its_suite_running(pytester):
     """A ratio rule on the suite cannot be decided by looking: every item runs, and the paired rule that was
-    decided early keeps its decision."""
-    result, db = gate(pytester, 0.4, policy_extra=RATIO)
+    decided early keeps its decision (--no-reject-early: by default the failed rule settles the verdict)."""
+    result, db = gate(pytester, 0.4, "--no-reject-early", policy_extra=RATIO)
     result.stdout.fnmatch_lines(["*chunks=15"])
     verdicts = {r[0]: r[1:] for r in rows(db, "SELECT rule, status, items_used, stop_reason FROM rule_verdicts")}
     assert verdicts["ok does not drop"] == ("fail", 64, "decided fail at n=64")
@@ -129,6 +129,58 @@ def test_a_rule_left_out_of_the_looks_cannot_pass_on_a_stopped_suites_items(pyte
     [(status, stop, reason)] = rows(db, "SELECT status, stop_reason, reason FROM rule_verdicts WHERE rule = 'time floor'")
     assert status == "undecided"  # 1.0 >= 0.5 would pass on every item; on 64 of 900 it cannot
     assert reason.startswith("suite 'cheap' stopped after 64 of 900 items") and "recorded aggregate" in stop
+
+
+LATER_SUITE = '''
+import pytest
+
+pytestmark = pytest.mark.suite("{suite}")
+
+
+def test_later(tunegate):
+    for role in ("candidate", "baseline"):
+        tunegate.record_metric("{suite}", role, "value", 1.0)
+'''
+
+LATER_RULE = '''
+[[rules]]
+name = "{suite} holds"
+metric = "{suite}.value"
+kind = "ratio"
+max_ratio = 2.0
+'''
+
+
+def test_a_failed_required_rule_settles_the_verdict_and_skips_the_suites_still_to_run(pytester):
+    """--reject-early (default): the required rule fails at the first look, so the cheap suite stops and the
+    suites after it are skipped; the decision names the failure and, in one line, the rules not evaluated. A
+    project's own suite runs first, then the built-in ones in SUITE_ORDER whatever their file names."""
+    pytester.makepyfile(test_a_latency=LATER_SUITE.format(suite="latency"), test_z_task=LATER_SUITE.format(suite="task"))
+    extra = LATER_RULE.format(suite="latency") + LATER_RULE.format(suite="task")
+    result, db = gate(pytester, 0.4, "-v", policy_extra=extra, every_file=True)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*test_cheap.py::test_chunked PASSED*", "*test_z_task.py::test_later SKIPPED*",
+                                 "*test_a_latency.py::test_later SKIPPED*"])
+    result.stderr.fnmatch_lines(["* cheap: stopped after 64 of 900 items: *"])
+    verdicts = {r[0]: r[1:] for r in rows(db, "SELECT rule, status, reason FROM rule_verdicts")}
+    assert verdicts["ok does not drop"][0] == "fail"
+    assert verdicts["latency holds"][0] == verdicts["task holds"][0] == "undecided"
+    assert verdicts["latency holds"][1].startswith("not evaluated: suite 'latency' was skipped because required rule "
+                                                   "'ok does not drop' failed its sequential test at n=64")
+    [(reasons,)] = rows(db, "SELECT reasons FROM decisions")
+    assert reasons.count("ok does not drop: fail") == 1
+    assert "not evaluated, the verdict being settled already: latency holds, task holds (--no-reject-early" in reasons
+    assert "latency holds: undecided" not in reasons
+
+
+def test_no_reject_early_runs_every_suite(pytester):
+    pytester.makepyfile(test_later=LATER_SUITE.format(suite="later"))
+    result, db = gate(pytester, 0.4, "--no-reject-early", policy_extra=LATER_RULE.format(suite="later"),
+                      every_file=True)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*chunks=1"])  # the cheap suite stops once its own rule is decided, as before
+    verdicts = {r[0]: r[1] for r in rows(db, "SELECT rule, status FROM rule_verdicts")}
+    assert verdicts == {"ok does not drop": "fail", "later holds": "pass"}
 
 
 def test_an_equal_candidate_passes_once_the_evidence_suffices(pytester):
