@@ -14,7 +14,9 @@ compared. Models (``--model``):
 - ``smollm2``: SmolLM2-135M-Instruct (``cached_import("smollm2")``, float32) with a random non-zero LoRA adapter.
 
 Every run is a fresh process on a fresh results database; the gate's generation cache starts empty except in the
-"re-run" row, which repeats the gate on the database of its first run. Scores must be identical: per task, the
+"re-run" row, which repeats the gate on the database of its first run. The gate runs with ``--no-sequential``
+(every document, as the CLI) and, in the last row, sequentially (stopping once the rule is decided; only its time
+is compared, as it scores part of the documents). Scores must be identical: per task, the
 gate's stored metric against the CLI's results file.
 
     python benchmarks/bench_regression.py [--model toy|smollm2] [--repeats 3] [--threads 2] [--no-single]
@@ -45,6 +47,7 @@ margin = 0.05
 
 
 CHAT_TASKS = ["tg_ifeval"]
+FIXED = "--no-sequential"
 PLAIN_TASKS = ["tg_arithmetic", "tg_facts", "tg_strings", "tg_formats"]
 
 
@@ -69,9 +72,10 @@ def env(threads: int) -> dict[str, str]:
                 OMP_NUM_THREADS=str(threads), PYTHONPATH=str(REPO))
 
 
-def gate(adapter: Path, base: Path, db: Path, policy: Path, threads: int) -> None:
+def gate(adapter: Path, base: Path, db: Path, policy: Path, threads: int, *extra: str) -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", str(SUITE), "--candidate", str(adapter), "--baseline",
-                           str(base), "--policy", str(policy), "--results-db", str(db), "-q", "-p", "no:cacheprovider"],
+                           str(base), "--policy", str(policy), "--results-db", str(db), "-q", "-p", "no:cacheprovider",
+                           *extra],
                           cwd=REPO, env=env(threads), capture_output=True, text=True, check=False)
     if done.returncode not in (0, 1):
         raise SystemExit(f"gate failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -114,6 +118,16 @@ def gate_scores(db: Path, role: str) -> dict[str, float]:
     return {metric.rsplit(".", 1)[0]: value for metric, value in rows}
 
 
+def stopped(db: Path) -> str:
+    """Where the sequential run's regression rule stopped ('decided pass at n=128'), or that it ran every document."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    [(why,)] = con.execute("SELECT stop_reason FROM rule_verdicts").fetchall()
+    con.close()
+    return why if why and why.startswith("decided") else "every document"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -130,12 +144,15 @@ def main() -> None:
 
         policy = root / "regression.toml"
         policy.write_text(POLICY, encoding="utf-8")
-        times: dict[str, list[float]] = {"gate": [], "rerun": [], "cli": [], "single": []}
+        times: dict[str, list[float]] = {"gate": [], "rerun": [], "sequential": [], "cli": [], "single": []}
         agree = True
         for i in range(args.repeats):
             db = root / f"gate{i}.duckdb"
-            times["gate"].append(timed(lambda db=db: gate(adapter, base, db, policy, args.threads))[0])
-            times["rerun"].append(timed(lambda db=db: gate(adapter, base, db, policy, args.threads))[0])
+            # --no-sequential: every document, as the CLI runs them, so the scores must be identical
+            times["gate"].append(timed(lambda db=db: gate(adapter, base, db, policy, args.threads, FIXED))[0])
+            times["rerun"].append(timed(lambda db=db: gate(adapter, base, db, policy, args.threads, FIXED))[0])
+            times["sequential"].append(timed(lambda i=i: gate(adapter, base, root / f"seq{i}.duckdb", policy,
+                                                              args.threads))[0])
             times["cli"].append(sum(cli_pair(models[role], root / f"cli-{role}{i}", args.threads) for role in models))
             if not args.no_single:
                 times["single"].append(sum(
@@ -159,7 +176,8 @@ def main() -> None:
         if times["single"]:
             rows.append(["lm_eval CLI: 1 run per model (tg_ifeval unrendered)", median(times["single"]),
                          times["single"], median(times["single"]) / cli_median])
-        for key, what in (("gate", "first run"), ("rerun", "re-run, cached")):
+        for key, what in (("gate", "first run, --no-sequential"), ("rerun", "re-run, cached"),
+                          ("sequential", f"first run, sequential: {stopped(root / 'seq0.duckdb')}")):
             rows.append([f"pytest suites/test_regression.py ({what})", median(times[key]), times[key],
                          median(times[key]) / cli_median])
             if times["single"]:

@@ -3,35 +3,51 @@
 By default the bundled group ``tunegate_regression`` (suites/regression/: multiple-choice loglikelihood and
 generate_until tasks); ``--regression-tasks`` takes any lm-eval task names, YAML files or folders. Per-document
 scores are recorded per task (metric ``<task>``) and pooled (metric ``score``) so one non-inferiority rule covers
-all tasks.
+all tasks. The documents of all tasks are evaluated a chunk at a time, both models per chunk, and the suite stops
+once the rules on ``score`` are decided (``tunegate.chunks``); with ``--no-sequential`` every document runs in one
+lm-eval run per model, as the ``lm_eval`` CLI would.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from harness.engine import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
+from harness.engine import BUNDLED_TASKS, documents, load_tasks, parse_task_list, run_tasks, session_lm
 
 pytestmark = pytest.mark.suite("regression")
 
+ROLES = ("candidate", "baseline")
 
-@pytest.mark.parametrize("role", ["candidate", "baseline"])
-def test_regression_tasks(tunegate, role: str) -> None:
-    names, includes = parse_task_list(tunegate.options.extra.get("regression_tasks"))
-    if not tunegate.options.extra.get("regression_tasks"):
+
+def test_regression_tasks(tunegate) -> None:
+    spec = tunegate.options.extra.get("regression_tasks")
+    names, includes = parse_task_list(spec)
+    if not spec:
         for path in sorted(BUNDLED_TASKS.glob("*.jsonl")):
             tunegate.use_data(path)
-    result = run_tasks(session_lm(tunegate, role), None, names, include_paths=includes,
-                       limit=tunegate.options.extra.get("regression_limit"))
-    assert result.samples, f"lm-eval produced no per-sample results for {names}"
-    by_task: dict[str, list[dict]] = {}
-    for s in result.samples:
-        by_task.setdefault(s.task, []).append({
-            "example_id": f"{s.task}/{s.doc_id}", "category": s.task, "score": s.score, "prompt": s.prompt,
-            "output": s.output, "reference": s.reference,
-        })
-    for task, rows in by_task.items():
-        tunegate.record_samples("regression", role, task, rows)
-        key = result.primary[task]
-        tunegate.record_metric("regression", role, f"{task}.{key.split(',')[0]}", result.scores[task][key], len(rows))
-    tunegate.record_samples("regression", role, "score", [row for rows in by_task.values() for row in rows])
+    tasks = load_tasks(names, includes)
+    docs = documents(tasks, tunegate.options.extra.get("regression_limit"))
+    assert docs, f"lm-eval tasks {names} hold no documents"
+    primary: dict[str, str] = {}
+    scores: dict[tuple[str, str], list[float]] = {}
+    for chunk in tunegate.chunks(docs, suite="regression", metrics=["score"]):
+        wanted: dict[str, list[int]] = {}
+        for task, doc in chunk:
+            wanted.setdefault(task, []).append(doc)
+        for role in ROLES:
+            result = run_tasks(session_lm(tunegate, role), None, tasks, samples=wanted)
+            assert result.samples, f"lm-eval produced no per-sample results for {sorted(wanted)}"
+            primary.update(result.primary)
+            by_task: dict[str, list[dict]] = {}
+            for s in result.samples:
+                by_task.setdefault(s.task, []).append({
+                    "example_id": f"{s.task}/{s.doc_id}", "category": s.task, "score": s.score, "prompt": s.prompt,
+                    "output": s.output, "reference": s.reference,
+                })
+            for task, rows in by_task.items():
+                tunegate.record_samples("regression", role, task, rows)
+                scores.setdefault((role, task), []).extend(row["score"] for row in rows)
+            tunegate.record_samples("regression", role, "score", [row for rows in by_task.values() for row in rows])
+    for (role, task), values in scores.items():  # lm-eval's aggregate of a per-document metric is its mean
+        tunegate.record_metric("regression", role, f"{task}.{primary[task].split(',')[0]}",
+                               sum(values) / len(values), len(values))

@@ -23,7 +23,7 @@ from harness.engine.imports import (
     import_model,
     load_import_record,
 )
-from harness.engine.lmeval import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
+from harness.engine.lmeval import BUNDLED_TASKS, documents, load_tasks, parse_task_list, run_tasks, session_lm
 from harness.engine.loglik import encode_pair, loglikelihood
 from harness.engine.models import (
     GATE_DTYPES,
@@ -42,8 +42,8 @@ from harness.engine.testing import build_tiny_model, build_tokenizer
 __all__ = [
     "BUNDLED_TASKS", "CHAT_TEMPLATE", "DecodingParams", "GENERATE", "Generation", "GenerationCache",
     "LoadedModel", "ModelKey", "SPECIAL_TOKENS", "build_tiny_model", "build_tokenizer", "cache_key",
-    "cache_stats", "candidate_base", "check_candidate", "cut_at_stop", "dir_fingerprint", "encode_pair",
-    "file_sha256", "generate", "load_model", "load_tokenizer", "loglikelihood", "parse_task_list", "plan_batches", "prune",
+    "cache_stats", "candidate_base", "check_candidate", "cut_at_stop", "dir_fingerprint", "documents", "encode_pair",
+    "file_sha256", "generate", "load_model", "load_tasks", "load_tokenizer", "loglikelihood", "parse_task_list", "plan_batches", "prune",
     "prune_all", "reference_fingerprint", "render_prompt", "run_tasks", "session_lm", "template_sha256", "tokenizer_fingerprint",
     "tokenizer_identity", "weights_fingerprint",
     "GATE_DTYPES", "ImportRecord", "PROVENANCE_NAME", "cached_import", "check_train_data", "import_model",

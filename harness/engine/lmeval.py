@@ -165,26 +165,50 @@ def session_lm(session: Any, role: str) -> Any:
     return _SessionLM()
 
 
-def run_tasks(
-    model: Any, tokenizer: Any, tasks: list[str], *, include_paths: list[str] | None = None,
-    batch_size: int = 16, limit: int | None = None, add_bos_token: bool = False,
-) -> LmEvalResult:
-    """Evaluate ``model`` (a loaded HF or peft model, or an lm-eval ``LM`` such as ``session_lm(...)``, with
-    ``tokenizer`` None) on lm-eval ``tasks`` in-process, with per-sample logs."""
-    import lm_eval
-    from lm_eval.api.model import LM
-    from lm_eval.models.huggingface import HFLM
-
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+def load_tasks(names: list[str], include_paths: list[str] | None = None) -> list[Any]:
+    """lm-eval's Task objects for task or group ``names`` (groups expanded), loaded once and reusable across runs
+    (``run_tasks`` takes them in place of names)."""
     manager = task_manager(include_paths, include_defaults=False)
-    if any(t not in manager.all_tasks for t in tasks):
+    if any(t not in manager.all_tasks for t in names):
         manager = task_manager(include_paths, include_defaults=True)
-    unknown = [t for t in tasks if t not in manager.all_tasks]
+    unknown = [t for t in names if t not in manager.all_tasks]
     if unknown:
         raise HarnessError(
             f"--regression-tasks: unknown lm-eval task(s) {unknown}; give a task name lm-eval knows, "
             "or a YAML file / folder of task YAMLs"
         )
+    return list(manager.load(names)["tasks"].values())
+
+
+def task_name(task: Any) -> str:
+    return str(task.config.task)
+
+
+def documents(tasks: list[Any], limit: int | None = None) -> list[tuple[str, int]]:
+    """(task name, document index) of every document ``run_tasks`` evaluates with this ``limit`` (the first
+    ``limit`` of each task, as lm-eval takes them)."""
+    return [(task_name(t), i) for t in tasks for i in range(min(len(t.eval_docs), limit or len(t.eval_docs)))]
+
+
+def run_tasks(
+    model: Any, tokenizer: Any, tasks: list[str] | list[Any], *, include_paths: list[str] | None = None,
+    batch_size: int = 16, limit: int | None = None, add_bos_token: bool = False,
+    samples: dict[str, list[int]] | None = None,
+) -> LmEvalResult:
+    """Evaluate ``model`` (a loaded HF or peft model, or an lm-eval ``LM`` such as ``session_lm(...)``, with
+    ``tokenizer`` None) on lm-eval ``tasks`` (names, or Task objects from ``load_tasks``) in-process, with
+    per-sample logs. ``samples`` ({task: document indices}) evaluates only those documents of only those tasks;
+    their per-sample ``doc_id`` is the index in the task's documents, as in a whole run."""
+    import lm_eval
+    from lm_eval.api.model import LM
+    from lm_eval.models.huggingface import HFLM
+
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    loaded = load_tasks(tasks, include_paths) if all(isinstance(t, str) for t in tasks) else list(tasks)
+    if samples is not None:  # sorted: lm-eval maps its k selected documents back to indices[0..k-1] in file order
+        samples = {name: sorted(set(ids)) for name, ids in samples.items() if ids}
+        loaded = [t for t in loaded if task_name(t) in samples]
+        limit = None
     if isinstance(model, LM):
         lm, tokenizer = model, None
     else:
@@ -192,14 +216,14 @@ def run_tasks(
     padding_side = tokenizer.padding_side if tokenizer is not None else None
     # A task whose YAML says `metadata: {apply_chat_template: true}` is rendered with the model's chat template
     # (as `lm_eval --apply_chat_template` would); lm-eval's switch is per run, so such tasks run in a second one.
-    loaded = list(manager.load(tasks)["tasks"].values())
     chat = [t for t in loaded if (t.config.metadata or {}).get("apply_chat_template")]
     runs = [(batch, flag) for batch, flag in (([t for t in loaded if t not in chat], False), (chat, True)) if batch]
     results: dict[str, Any] = {"results": {}, "samples": {}}
     try:
         for batch, flag in runs:
             out = lm_eval.simple_evaluate(
-                model=lm, tasks=batch, task_manager=manager, log_samples=True, limit=limit,
+                model=lm, tasks=batch, task_manager=task_manager(include_paths, include_defaults=False), log_samples=True,
+                limit=limit, samples=samples,
                 apply_chat_template=flag,
                 bootstrap_iters=0, random_seed=0, numpy_random_seed=0, torch_random_seed=0, fewshot_random_seed=0,
             )
@@ -244,5 +268,5 @@ def _collect(out: dict[str, Any]) -> LmEvalResult:
     return LmEvalResult(scores=scores, samples=samples, primary=primary)
 
 
-__all__ = ["BUNDLED_TASKS", "DEFAULT_GROUP", "LmEvalResult", "TaskSample", "parse_task_list", "run_tasks",
-           "session_lm", "task_manager"]
+__all__ = ["BUNDLED_TASKS", "DEFAULT_GROUP", "LmEvalResult", "TaskSample", "documents", "load_tasks", "parse_task_list",
+           "run_tasks", "session_lm", "task_manager"]

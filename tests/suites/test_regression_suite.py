@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine import BUNDLED_TASKS, parse_task_list, run_tasks, session_lm
+from harness.engine import BUNDLED_TASKS, documents, load_tasks, parse_task_list, run_tasks, session_lm
 from harness.errors import HarnessError
 
 from ..conftest import SUITES
+from .conftest import gate
 
 
 def test_task_list_parsing(tmp_path):
@@ -43,6 +44,59 @@ def test_second_run_is_answered_from_the_cache_without_loading_weights(tiny_base
     assert [(s.task, s.doc_id, s.score, s.output) for s in two.samples] == \
         [(s.task, s.doc_id, s.score, s.output) for s in one.samples]
     again.abort("test over")
+
+
+def test_chosen_documents_score_as_in_a_whole_run(tiny_base, tmp_path):
+    """The suite evaluates documents a chunk at a time (``samples=``): each keeps its index as doc_id and gets the
+    prompt, output and score it gets in a run over every document; loaded tasks are reused across runs."""
+    tasks = ["tg_arithmetic", "tg_strings"]
+    session = gate_session(tiny_base, tmp_path / "r.duckdb")
+    lm = session_lm(session, "candidate")
+    whole = {(s.task, s.doc_id): (s.prompt, s.output, s.score) for s in run_tasks(lm, None, tasks, limit=12).samples}
+    loaded = load_tasks(tasks)
+    assert documents(loaded, 12) == [(t, i) for t in tasks for i in range(12)]
+    assert len(documents(loaded)) == sum(len((BUNDLED_TASKS / f"{n}.jsonl").read_text().splitlines())
+                                         for n in ("arithmetic", "strings"))
+    chosen = {"tg_arithmetic": [11, 2, 7], "tg_strings": [5]}
+    for _ in range(2):
+        part = run_tasks(lm, None, loaded, samples=chosen)
+        assert sorted((s.task, s.doc_id) for s in part.samples) == [
+            ("tg_arithmetic", 2), ("tg_arithmetic", 7), ("tg_arithmetic", 11), ("tg_strings", 5)]
+        for s in part.samples:
+            assert (s.prompt, s.output, s.score) == whole[(s.task, s.doc_id)]
+    session.abort("test over")
+
+
+REGRESSION_POLICY = """
+[[rules]]
+name = "general skills do not regress"
+metric = "regression.score"
+kind = "non_inferiority"
+margin = 0.05
+"""
+
+
+def test_the_suite_stops_once_its_rule_is_decided(pytester, tiny_base, tmp_path):
+    """A candidate that is its baseline answers every document alike: the suite evaluates chunks of documents
+    for both models and stops once the non-inferiority rule passes, well before tg_arithmetic's 250 documents;
+    the per-task metric covers the documents evaluated."""
+    import duckdb
+
+    policy = tmp_path / "gate.toml"
+    policy.write_text(REGRESSION_POLICY, encoding="utf-8")
+    db = tmp_path / "r.duckdb"
+    result = gate(pytester, "test_regression.py", tiny_base, db, "--baseline", str(tiny_base), "--policy",
+                  str(policy), "--regression-tasks", "tg_arithmetic")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    con = duckdb.connect(str(db), read_only=True)
+    [(status, used, stop)] = con.execute("SELECT status, items_used, stop_reason FROM rule_verdicts").fetchall()
+    assert status == "pass" and used < 250 and used % 64 == 0 and stop == f"decided pass at n={used}"
+    for role in ("candidate", "baseline"):
+        scored = con.execute("SELECT count(*), avg(score) FROM samples WHERE metric = 'score' AND role = ?",
+                             [role]).fetchone()
+        assert scored[0] == used
+        assert con.execute("SELECT value, n FROM metrics WHERE metric = 'tg_arithmetic.acc' AND role = ?",
+                           [role]).fetchone() == pytest.approx((scored[1], used))
 
 
 @pytest.mark.slow
