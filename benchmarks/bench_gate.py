@@ -1,9 +1,11 @@
 """Benchmark 7: what a whole default gate costs, suite by suite, and how soon it decides, sequential vs fixed n.
 
 Each candidate is gated cold (a fresh process and results database, so no generation is cached) by the default
-`pytest suites/ --candidate C --baseline B`, once with sequential monitoring (the default) and once with
-`--no-sequential`. Printed per run: the decision, the wall time, each suite's time (``suite_outcomes.duration_s``)
-and, for the rules the sequential suites judge, the items used out of those available and why they stopped.
+`pytest suites/ --candidate C --baseline B` in each mode: ``sequential`` (the default: sequential monitoring, and
+the gate stops once a required rule fails), ``every-suite`` (sequential, ``--no-reject-early``) and ``fixed``
+(``--no-sequential``). Printed per run: the decision, the wall time, the items evaluated (distinct suite items
+with a candidate output) against fixed n, each suite's time (``suite_outcomes.duration_s``) and, for the rules the
+sequential suites judge, the items used out of those available and why they stopped.
 
 Candidates (``--model``):
 
@@ -13,7 +15,7 @@ Candidates (``--model``):
   demo's coding task and safety pairs (rank 16, every linear layer, ``--steps`` optimizer steps of 8 rows):
   ``sensible`` at lr 1e-3 cosine, ``broken`` at lr 5e-2 constant (a run past the edge).
 
-    PYTHONPATH=. python benchmarks/bench_gate.py --model smollm2 [--steps 40] [--modes sequential,fixed]
+    PYTHONPATH=. python benchmarks/bench_gate.py --model smollm2 [--steps 40] [--modes sequential,every-suite,fixed]
     PYTHONPATH=. python benchmarks/bench_gate.py --model toy --candidates DIR/candidates/*
 """
 
@@ -54,30 +56,36 @@ def train_candidates(root: Path, base: Path, steps: int) -> list[Path]:
     return out
 
 
-def gate(candidate: Path, base: Path, db: Path, sequential: bool, threads: int) -> float:
+MODES = {"sequential": [], "every-suite": ["--no-reject-early"], "fixed": ["--no-sequential"]}
+
+
+def gate(candidate: Path, base: Path, db: Path, mode: str, threads: int) -> float:
     """Wall seconds of one cold gate run (pytest exit 0 or 1: PROMOTE or REJECT)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                OMP_NUM_THREADS=str(threads), PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "pytest", "suites/", "--candidate", str(candidate), "--baseline", str(base),
-           "--results-db", str(db), "-q", "-p", "no:cacheprovider", "--sequential" if sequential else "--no-sequential"]
+           "--results-db", str(db), "-q", "-p", "no:cacheprovider", *MODES[mode]]
     seconds, done = timed(lambda: subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False))
     if done.returncode not in (0, 1):
         raise SystemExit(f"gate failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return seconds
 
 
-def stored(db: Path) -> tuple[str, dict[str, float], list[tuple[str, str, int | None, int | None, str | None]]]:
-    """(decision, seconds per suite, (rule, status, items used, items available, stop reason) per rule)."""
+def stored(db: Path) -> tuple[str, int, dict[str, float], list[tuple[str, str, int | None, int | None, str | None]]]:
+    """(decision, items evaluated, seconds per suite, (rule, status, items used, items available, stop reason) per
+    rule)."""
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     (run_id, decision), = con.execute("SELECT run_id, decision FROM latest_decisions").fetchall()
     suites = dict(con.execute("SELECT suite, sum(duration_s) FROM suite_outcomes WHERE run_id = ? GROUP BY suite",
                               [run_id]).fetchall())
+    [(evaluated,)] = con.execute("SELECT count(DISTINCT (suite, example_id)) FROM samples WHERE run_id = ? AND "
+                                 "role = 'candidate'", [run_id]).fetchall()
     rules = con.execute("SELECT rule, status, items_used, n, stop_reason FROM rule_verdicts WHERE run_id = ? "
                         "ORDER BY rule", [run_id]).fetchall()
     con.close()
-    return decision, suites, rules
+    return decision, evaluated, suites, rules
 
 
 def main() -> None:
@@ -85,7 +93,7 @@ def main() -> None:
     parser.add_argument("--model", choices=("toy", "smollm2"), default="smollm2")
     parser.add_argument("--candidates", nargs="*", type=Path, default=[])
     parser.add_argument("--steps", type=int, default=40, help="optimizer steps per trained SmolLM2 candidate")
-    parser.add_argument("--modes", default="sequential,fixed")
+    parser.add_argument("--modes", default="sequential,every-suite,fixed")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     from harness.demo.run import locate_base
@@ -101,14 +109,16 @@ def main() -> None:
         suites: dict[str, dict[str, float]] = {}
         summary, items = [], []
         for candidate in candidates:
-            verdicts = {}
+            verdicts, evaluated = {}, {}
             for mode in modes:
                 label = f"{candidate.name[:12]} {mode}"
                 db = root / f"{candidate.name}-{mode}.duckdb"
-                seconds = gate(candidate, base, db, mode == "sequential", args.threads)
-                decision, suites[label], verdicts[mode] = stored(db)
-                summary.append([label, decision, seconds])
-                print(f"{label}: {decision} in {seconds:.0f}s", flush=True)
+                seconds = gate(candidate, base, db, mode, args.threads)
+                decision, evaluated[mode], suites[label], verdicts[mode] = stored(db)
+                summary.append([label, decision, seconds, evaluated[mode]])
+                print(f"{label}: {decision} in {seconds:.0f}s, {evaluated[mode]} items", flush=True)
+            for row in summary[-len(modes):]:
+                row.append(f"{row[3] / evaluated['fixed']:.0%}" if evaluated.get("fixed") else "")
             available = {rule: n for rule, _, _, n, _ in verdicts.get("fixed", [])}  # fixed n evaluates every item
             for rule, status, used, n, why in verdicts.get("sequential", []):
                 total = available.get(rule) or n
@@ -117,7 +127,7 @@ def main() -> None:
                                   why or ""])
         names = sorted({s for per in suites.values() for s in per})
         print_table(f"cold default gate, {args.model}: decision and wall seconds (pytest process, load included)",
-                    ["candidate mode", "decision", "wall s"], summary)
+                    ["candidate mode", "decision", "wall s", "items", "of fixed n"], summary)
         print_table("seconds per suite (suite_outcomes.duration_s)", ["candidate mode", *names, "suites total"],
                     [[label, *[per.get(s, math.nan) for s in names], sum(per.values())]
                      for label, per in suites.items()])
