@@ -4,7 +4,8 @@ Each candidate is gated cold (a fresh process and results database, so no genera
 `pytest suites/ --candidate C --baseline B` in each mode: ``sequential`` (the default: sequential monitoring, and
 the gate stops once a required rule fails), ``every-suite`` (sequential, ``--no-reject-early``) and ``fixed``
 (``--no-sequential``). Printed per run: the decision, the wall time, the items evaluated (distinct suite items
-with a candidate output) against fixed n, each suite's time (``suite_outcomes.duration_s``) and, for the rules the
+with a candidate output, less the contamination suite's text-overlap rows and the latency suite's 4 timed requests,
+which every mode runs alike) against fixed n, each suite's time (``suite_outcomes.duration_s``) and, for the rules the
 sequential suites judge, the items used out of those available and why they stopped.
 
 Candidates (``--model``):
@@ -81,7 +82,7 @@ def stored(db: Path) -> tuple[str, int, dict[str, float], list[tuple[str, str, i
     suites = dict(con.execute("SELECT suite, sum(duration_s) FROM suite_outcomes WHERE run_id = ? GROUP BY suite",
                               [run_id]).fetchall())
     [(evaluated,)] = con.execute("SELECT count(DISTINCT (suite, example_id)) FROM samples WHERE run_id = ? AND "
-                                 "role = 'candidate'", [run_id]).fetchall()
+                                 "role = 'candidate' AND suite NOT IN ('contamination', 'latency')", [run_id]).fetchall()
     rules = con.execute("SELECT rule, status, items_used, n, stop_reason FROM rule_verdicts WHERE run_id = ? "
                         "ORDER BY rule", [run_id]).fetchall()
     con.close()

@@ -90,7 +90,7 @@ def test_the_suite_stops_once_its_rule_is_decided(pytester, tiny_base, tmp_path)
     assert result.ret == 0, result.stdout.str()[-3000:]
     con = duckdb.connect(str(db), read_only=True)
     [(status, used, stop)] = con.execute("SELECT status, items_used, stop_reason FROM rule_verdicts").fetchall()
-    assert status == "pass" and used < 250 and used % 64 == 0 and stop == f"decided pass at n={used}"
+    assert status == "pass" and used < 250 and used % 128 == 0 and stop == f"decided pass at n={used}"
     for role in ("candidate", "baseline"):
         scored = con.execute("SELECT count(*), avg(score) FROM samples WHERE metric = 'score' AND role = ?",
                              [role]).fetchone()
