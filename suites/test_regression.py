@@ -19,9 +19,9 @@ pytestmark = pytest.mark.suite("regression")
 ROLES = ("candidate", "baseline")
 CHUNK = 128
 """Documents per look: twice the other suites' chunk, as generation tasks (tg_ifeval: up to 128 tokens) batch
-worse in small chunks (on SmolLM2, 370 documents of three tasks in chunks of 64 took 254 s; the whole 520-document
-group in one run per model, 93 s: docs/performance.md), while a collapsed candidate still fails at the first look
-(the demo's B: general skills 0.13 vs 0.45 at n=128)."""
+worse in small chunks; a collapsed candidate still fails at the first look (the demo's B: general skills 0.13 vs
+0.45 at n=128). Run to the end it costs more than one run per model: on SmolLM2 the 520-document group took 299 s
+in chunks of 128 against 117 s in one run (docs/performance.md)."""
 
 
 def test_regression_tasks(tunegate) -> None:
