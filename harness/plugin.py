@@ -291,8 +291,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """With --reject-early, a suite test after the verdict is settled (a required rule failed) is skipped."""
     session = _session(item.config)
-    if session is not None and session.rejected_early and suite_of(item) is not None:
-        pytest.skip(f"not run: {session.rejected_early} (--no-reject-early runs every suite)")
+    if session is not None and session.evidence.settled and suite_of(item) is not None:
+        pytest.skip(f"not run: {session.evidence.settled} (--no-reject-early runs every suite)")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -107,8 +107,6 @@ class GateSession:
         self.evidence = Evidence(sequential={} if options.sequential else None)
         self._recorded_by: dict[tuple[str, str], set[str | None]] = {}  # (suite, metric) -> node ids recording it
         self._stopped: dict[str | None, str] = {}  # node id -> how its chunked evaluation stopped early
-        self.rejected_early: str | None = None
-        """Why the verdict was known before every suite ran (a required rule failed sequentially); see ``chunks``."""
         self.errors: list[str] = []
         # the files the policy extends are evidence like the eval data: promote refuses when one changed since
         self.data_files: dict[str, str] = {str(path.resolve()): sha for path, sha in self.policy.bases}
@@ -323,10 +321,10 @@ class GateSession:
             look(rules, self.evidence, alpha, last=end == len(items))
             stops = self.evidence.sequential or {}
             self._note_rejection(rules, suite)
-            settled = all(stops[r.name].status != UNDECIDED for r in waits)
-            if end < len(items) and (settled or self.rejected_early):
+            decided = all(stops[r.name].status != UNDECIDED for r in waits)
+            if end < len(items) and (decided or self.evidence.settled):
                 why = f"stopped after {end} of {len(items)} items: " + (
-                    "every rule it feeds was decided sequentially" if settled else "the gate's verdict is REJECT already")
+                    "every rule it feeds was decided sequentially" if decided else "the gate's verdict is REJECT already")
                 self._stopped[self.current_test[0] if self.current_test else None] = f"suite '{suite}' {why}"
                 from harness.report import milestone
 
@@ -339,15 +337,14 @@ class GateSession:
     def _note_rejection(self, rules: list[Any], suite: str) -> None:
         """With --reject-early, remember the first required rule whose sequential test failed: the gate's verdict
         is then REJECT, so the session stops evaluating (the plugin skips the suites still to run)."""
-        if not self.options.reject_early or self.rejected_early:
+        if not self.options.reject_early or self.evidence.settled:
             return
         stops = self.evidence.sequential or {}
         for rule in rules:
             stop = stops.get(rule.name)
             if stop is not None and stop.status == FAIL and self._blocking(rule):
-                self.rejected_early = (f"required rule '{rule.name}' failed its sequential test at n={stop.n} "
+                self.evidence.settled = (f"required rule '{rule.name}' failed its sequential test at n={stop.n} "
                                        f"(suite '{suite}'), so the verdict is REJECT whatever else is measured")
-                self.evidence.settled = self.rejected_early
                 return
 
     def _stop_summary(self, rules: list[Any]) -> str:
