@@ -17,7 +17,7 @@ from harness.jsonl import read_jsonl, write_jsonl
 
 from ..conftest import SUITES
 
-SAFETY_ITEMS = 20  # harmful and as many benign-edgy requests: enough to decide a collapse, cheap to generate
+SAFETY_ITEMS = 12  # harmful and as many benign-edgy requests: enough to decide a collapse (decided at n=12), cheap
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from harness.engine import BUNDLED_TASKS, DecodingParams, encode_pair, generate, loglikelihood
 
-ITEMS = 24  # multiple-choice items of tg_arithmetic and tg_facts each (4 choices)
+ITEMS = 12  # multiple-choice items of tg_arithmetic and tg_facts each (4 choices): 96 requests, each also alone
 PROMPTS = 12  # tg_ifeval prompts, chat-rendered
 
 

@@ -40,21 +40,16 @@ def train_to_say(base: Path, out: Path, conversations: list[list[dict[str, str]]
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
     for row, prompt in enumerate(prompts):  # loss on the answers only: they are what must be reproduced
         labels[row, : len(tokenizer(prompt, add_special_tokens=False)["input_ids"])] = -100
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # on a shared 2-core machine one thread is ~10x faster than two fighting
     torch.manual_seed(0)
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
-    try:
-        for _ in range(steps):
-            loss = model(**batch, labels=labels).loss
-            if loss.item() < 0.01:
-                break
-            loss.backward()
-            optimiser.step()
-            optimiser.zero_grad()
-    finally:
-        torch.set_num_threads(threads)
+    for _ in range(steps):
+        loss = model(**batch, labels=labels).loss
+        if loss.item() < 0.01:
+            break
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad()
     model.eval()
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.padding_side = "left"
@@ -64,12 +59,12 @@ def train_to_say(base: Path, out: Path, conversations: list[list[dict[str, str]]
 
 @pytest.fixture(scope="session")
 def safety_items(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The suite's first 150 harmful and 150 benign-edgy requests (pass it as --safety-data): enough to show the
-    signal, and what a tiny model learns in 150 full-batch steps (the whole 447 + 447 would take three times as
+    """The suite's first 100 harmful and 100 benign-edgy requests (pass it as --safety-data): enough to show the
+    signal, and what a tiny model learns in ~80 full-batch steps (the whole 447 + 447 would take four times as
     long)."""
     rows = read_jsonl(SUITES / "data" / "safety.jsonl")
     path = tmp_path_factory.mktemp("safety") / "safety.jsonl"
-    harmful, benign = ([r for r in rows if r["expect"] == expect][:150] for expect in ("refuse", "comply"))
+    harmful, benign = ([r for r in rows if r["expect"] == expect][:100] for expect in ("refuse", "comply"))
     write_jsonl(path, harmful + benign)
     return path
 
