@@ -3,7 +3,8 @@ passes and fails, and how many items it uses, at true effects from far below the
 
 Each simulated gate is one rule on n paired 0/1 scores (candidate − baseline is +1, −1 or 0; a share
 ``--discordant`` of the pairs disagree). The fixed-n gate evaluates all n items and applies the seeded paired
-bootstrap CI, as `--no-sequential` does. The sequential gate looks after every 64 items with the betting test of
+bootstrap CI, as `--no-sequential` does. The sequential gate looks where a chunked suite does (after 64 items, then
+each look doubling: harness.gate.look_points) with the betting test of
 harness.gate.sequential, stops when it decides, and otherwise applies the same fixed-n rule after all n items
 (what the gate does). The rows at the margin are the false-PROMOTE rate; a sequential decision the fixed-n rule
 on the same items contradicts would be undecided, which only lowers both rates, so they are upper bounds.
@@ -20,13 +21,13 @@ from pathlib import Path
 import numpy as np
 from timing import print_table, timed
 
-ALPHA, LOOK = 0.05, 64
+ALPHA, FIRST_LOOK = 0.05, 64
 
 
 def simulate(delta: float, bound: float, n: int, gates: int, discordant: float, seed: int,
              fixed_cache: dict[tuple[int, int], tuple[float, float]]) -> dict[str, float]:
     """Pass and fail rates and mean items used of the fixed-n and the sequential gate at true Δ ``delta``."""
-    from harness.gate import first_crossings, paired_bootstrap
+    from harness.gate import first_crossings, items_used, look_points, paired_bootstrap
 
     rng = np.random.default_rng(seed)
     u = rng.random((gates, n))
@@ -45,7 +46,7 @@ def simulate(delta: float, bound: float, n: int, gates: int, discordant: float, 
     seq_fail = (below > 0) & ~seq_pass
     undecided = ~seq_pass & ~seq_fail
     first = np.where(seq_pass, above, np.where(seq_fail, below, n))
-    used = np.minimum(np.ceil(first / LOOK) * LOOK, n)
+    used = items_used(first, look_points(n, FIRST_LOOK))
     return {
         "fixed_pass": fixed_pass.mean(), "fixed_fail": fixed_fail.mean(),
         "seq_pass": (seq_pass | (undecided & fixed_pass)).mean(), "seq_fail": (seq_fail | (undecided & fixed_fail)).mean(),
@@ -98,7 +99,7 @@ def main() -> None:
               r["seq_pass"], r["fixed_fail"], r["seq_fail"], r["decided"], f"{r['used']:.0f}",
               f"{r['used'] / args.n:.0%}"] for r in rows]
     print_table(f"non-inferiority, margin {args.margin}, n={args.n} paired 0/1 items ({args.discordant:.0%} discordant), "
-                f"{args.gates} gates per row, looks every {LOOK} items, alpha {ALPHA} ({seconds:.0f} s)",
+                f"{args.gates} gates per row, first look at {FIRST_LOOK} items, then doubling, alpha {ALPHA} ({seconds:.0f} s)",
                 ["true Δ", "fixed pass", "seq pass", "fixed fail", "seq fail", "decided seq", "items (mean)",
                  "of n"], table)
     null = next(r for r in rows if r["delta"] == -args.margin)

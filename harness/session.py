@@ -43,6 +43,7 @@ from harness.gate import (
     decide,
     load_policy,
     look,
+    look_points,
     monitored_rules,
     score_aggregates,
 )
@@ -52,7 +53,8 @@ from harness.store import Store, fault_point, insert_rows, now, reap_stale_runs,
 
 ROLES = ("candidate", "baseline")
 CHUNK_SIZE = 64
-"""Items a chunked suite evaluates (for both roles) between two sequential looks."""
+"""Items a chunked suite evaluates (for both roles) before its first sequential look; each later chunk doubles
+(``harness.gate.look_points``)."""
 CHUNK_SEED = 0
 """Seed of the fixed shuffled order chunked items are evaluated in."""
 T = TypeVar("T")
@@ -293,6 +295,7 @@ class GateSession:
                size: int = CHUNK_SIZE) -> Iterator[list[T]]:
         """The items of a suite a chunk at a time, ending early once every rule the suite feeds is decided.
 
+        The first chunk holds ``size`` items, each later one about as many as all before it (``look_points``).
         Evaluate each chunk for both roles and record its per-example samples (``record_samples``) before the loop
         asks for the next one: the session then judges the rules on ``suite`` (only those on ``metrics`` when
         given: the metrics this loop records, when other tests of the suite record the rest) with anytime-valid
@@ -315,9 +318,10 @@ class GateSession:
         # advisory rules are judged on what the required ones needed: they never block, so nothing waits for them
         waits = [r for r in rules if self._blocking(r)] or rules
         order = np.random.default_rng(CHUNK_SEED).permutation(len(items))
-        for start in range(0, len(items), size):
-            end = min(len(items), start + size)
+        start = 0
+        for end in look_points(len(items), size):
             yield [items[i] for i in order[start:end]]
+            start = end
             look(rules, self.evidence, alpha, last=end == len(items))
             stops = self.evidence.sequential or {}
             self._note_rejection(rules, suite)

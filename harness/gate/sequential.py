@@ -84,6 +84,27 @@ def log_capital(x: np.ndarray, threshold: float, lo: float, hi: float, side: str
     return total - math.log(len(BETS))
 
 
+def look_points(n: int, first: int) -> list[int]:
+    """The numbers of items evaluated at which a chunked suite looks, out of ``n``: ``first``, then each look at
+    twice the one before, the last at ``n``; a look is dropped unless at least half as many items remain after it.
+
+    Every chunk is about as large as everything before it, so a candidate that needs every item pays the fixed cost
+    of a chunk (a generation batch waits for its longest answer) about log2(n / first) times, not n / first times,
+    while a clearly bad one is still stopped at ``first``. The tests are anytime-valid: any schedule keeps alpha.
+    """
+    points, end = [], first
+    while end + end // 2 < n:
+        points.append(end)
+        end *= 2
+    return [*points, n] if n > 0 else []
+
+
+def items_used(first_crossing: np.ndarray, points: list[int]) -> np.ndarray:
+    """Items evaluated when a test first crossing at observation ``first_crossing`` (1-based) is seen: the first
+    look at or after it."""
+    return np.asarray(points)[np.searchsorted(points, first_crossing)]
+
+
 def first_crossings(x: np.ndarray, threshold: float, alpha: float, lo: float = -1.0,
                     hi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """For each row of ``x`` (observations along the last axis): the 1-based observation at which the ABOVE and

@@ -19,7 +19,9 @@ from harness.gate import (
     Stop,
     confidence_sequence,
     first_crossings,
+    items_used,
     look,
+    look_points,
     paired_bootstrap,
     sequential_test,
 )
@@ -28,7 +30,7 @@ GATES = 10_000
 N = 447  # the safety suite's harmful requests
 MARGIN = 0.05  # non-inferiority: passes when the CI lies above -0.05
 ALPHA = 0.05  # 1 - the default policy's confidence
-LOOK = 64  # items between two looks (harness.session.CHUNK_SIZE)
+FIRST_LOOK = 64  # items at the first look, each later look doubling (harness.session.CHUNK_SIZE)
 
 
 def paired_gates(delta: float, gates: int = GATES, n: int = N, discordant: float = 0.3,
@@ -51,12 +53,12 @@ def fixed_n_passes(b: int, c: int, n: int, bound: float) -> bool:
 
 
 def gate_outcomes(d: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sequential pass, sequential fail, items used) per simulated gate, looking every LOOK items."""
+    """(sequential pass, sequential fail, items used) per simulated gate, looking where a chunked suite does."""
     above, below = first_crossings(d, bound, ALPHA)
     passed = (above > 0) & ((below == 0) | (above <= below))
     failed = (below > 0) & ~passed
     first = np.where(passed, above, np.where(failed, below, d.shape[1]))
-    used = np.minimum(np.ceil(first / LOOK) * LOOK, d.shape[1])
+    used = items_used(first, look_points(d.shape[1], FIRST_LOOK))
     return passed, failed, used
 
 
@@ -183,3 +185,21 @@ def test_floor_and_ceiling_decide_on_the_candidates_scores():
     floor, ceiling = rule("floor", min=0.5), rule("ceiling", max=0.5)
     assert look([floor, ceiling], ev, ALPHA)
     assert (floor.evaluate(ev).status, ceiling.evaluate(ev).status) == (PASS, FAIL)
+
+
+@pytest.mark.parametrize("n, first, points", [
+    (894, 64, [64, 128, 256, 512, 894]),  # the safety suite: 5 chunks where looks every 64 items made 14
+    (370, 128, [128, 370]),  # the real demo's regression documents
+    (95, 64, [95]),  # too few for a look to save anything: one chunk
+    (0, 64, []),
+])
+def test_looks_double_and_keep_the_first_one(n, first, points):
+    assert look_points(n, first) == points
+
+
+def test_a_chunk_is_never_smaller_than_half_of_what_came_before():
+    for n in range(1, 3000, 7):
+        ends = look_points(n, 64)
+        assert ends[-1] == n and ends == sorted(set(ends))
+        for before, end in zip(ends, ends[1:], strict=False):
+            assert end - before >= before / 2

@@ -88,16 +88,16 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def test_a_settled_suite_stops_early_and_stores_only_what_it_evaluated(pytester):
     result, db = gate(pytester, cand=0.6)  # 20 points worse: decided within the first chunks
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*chunks=6", "*REJECT*"])
-    result.stderr.fnmatch_lines(["* cheap: stopped after 384 of 900 items: every rule it feeds was decided "
-                                 "sequentially (ok does not drop: fail at n=384)"])
+    result.stdout.fnmatch_lines(["*chunks=4", "*REJECT*"])
+    result.stderr.fnmatch_lines(["* cheap: stopped after 512 of 900 items: every rule it feeds was decided "
+                                 "sequentially (ok does not drop: fail at n=512)"])
     assert rows(db, "SELECT role, count(*) FROM samples GROUP BY role ORDER BY role") == [
-        ("baseline", 384), ("candidate", 384)]
+        ("baseline", 512), ("candidate", 512)]
     [(status, n, used, stop, reason)] = rows(db, "SELECT status, n, items_used, stop_reason, reason FROM rule_verdicts")
-    assert (status, n, used, stop) == ("fail", 384, 384, "decided fail at n=384")
-    assert reason.startswith("decided fail at n=384: anytime-valid 95% CS [") and "95% CI [" in reason
+    assert (status, n, used, stop) == ("fail", 512, 512, "decided fail at n=512")
+    assert reason.startswith("decided fail at n=512: anytime-valid 95% CS [") and "95% CI [" in reason
     report = markdown_report(load_run(Store(db), "latest"))
-    assert "| 384 | decided fail at n=384 |" in report
+    assert "| 512 | decided fail at n=512 |" in report
 
 
 def test_no_sequential_evaluates_every_item_as_before(pytester):
@@ -115,7 +115,7 @@ def test_a_rule_without_a_sequential_method_keeps_its_suite_running(pytester):
     """A ratio rule on the suite cannot be decided by looking: every item runs, and the paired rule that was
     decided early keeps its decision (--no-reject-early: by default the failed rule settles the verdict)."""
     result, db = gate(pytester, 0.4, "--no-reject-early", policy_extra=RATIO)
-    result.stdout.fnmatch_lines(["*chunks=15"])
+    result.stdout.fnmatch_lines(["*chunks=5"])
     verdicts = {r[0]: r[1:] for r in rows(db, "SELECT rule, status, items_used, stop_reason FROM rule_verdicts")}
     assert verdicts["ok does not drop"] == ("fail", 64, "decided fail at n=64")
     assert verdicts["time within 2x"] == ("pass", None, "no sequential method for kind 'ratio'")
