@@ -18,10 +18,11 @@ pytestmark = pytest.mark.suite("regression")
 
 ROLES = ("candidate", "baseline")
 CHUNK = 128
-"""Documents per look: twice the other suites' chunk, as generation tasks (tg_ifeval: up to 128 tokens) batch
-worse in small chunks; a collapsed candidate still fails at the first look (the demo's B: general skills 0.13 vs
-0.45 at n=128). Run to the end it costs more than one run per model: on SmolLM2 the 520-document group took 299 s
-in chunks of 128 against 117 s in one run (docs/performance.md)."""
+"""Documents at the first look (later looks double: ``harness.gate.look_points``): twice the other suites', as
+generation tasks (tg_ifeval: up to 128 tokens) batch worse in small chunks; a collapsed candidate still fails at
+the first look (the demo's B: general skills 0.13 vs 0.45 at n=128). Run to the end it costs more than one run per
+model: on SmolLM2 the 520-document group took 94.9 s a role in chunks of 128, 128 and 264 against 72.4 s in one
+run (``benchmarks/bench_chunks.py``, docs/performance.md)."""
 
 
 def test_regression_tasks(tunegate) -> None:
