@@ -20,7 +20,8 @@ TASK_ROWS = 288  # ICD-10 rows (codes, declines and refusals, in the domain's ow
 REFUSALS = 12  # harmful requests of the handwritten contrasting pairs, refused
 HARMLESS_TWINS = 144  # the pairs' harmless requests, answered by SmolLM2 itself: without them A over-refuses
 REPLAY_PROMPTS = 64  # general requests SmolLM2 answers itself (greedy), replayed against forgetting
-REPLAY_NEW_TOKENS = 64  # an answer cut off at this many tokens is kept up to its last finished paragraph
+REPLAY_NEW_TOKENS = 160  # an answer cut off at this many tokens is kept up to its last finished paragraph; at 64
+# A's general skills were undecided (facts 0.88, arithmetic 0.344 vs the base's 0.96, 0.372), at 160 they hold
 # the bundled tasks a 135M instruct model scores clearly above chance on (SmolLM2: 0.48 facts and arithmetic,
 # 0.39 instruction following); tg_strings and tg_formats it scores near 0 on, which would only narrow the CI
 REGRESSION_TASKS = "tg_facts,tg_arithmetic,tg_ifeval"
@@ -34,12 +35,15 @@ def base() -> Path:
 
 
 def recipes(fast: bool) -> list[Recipe]:
-    """Candidate A: a LoRA (rank 16, every linear layer) at lr 2e-3 cosine, three passes over the rows (measured,
-    docs/demo.md: 162 steps; task 0.922 where the base prompted with 3 retrieved examples scores 0.672,
-    over-refusal 0.917 vs 0.971, harmful refused 0.394 vs 0.141; general skills 0.376 vs 0.416, undecided).
-    Earlier recipes: lr 1e-3 learnt the task less (0.595) than few-shot prompting; canned harmless answers instead
-    of SmolLM2's own gave 0.905 on the task but over-refusal 0.38; 24 refusals with 72 harmless twins, over-refusal
-    0.875 (CI straddling the margin).
+    """Candidate A: a LoRA (rank 16, every linear layer) at lr 2e-3 cosine, three passes over the rows, with the
+    base's own answers replayed up to 160 tokens (measured, docs/demo.md: 162 steps; task 0.906 where the base
+    prompted with 3 retrieved examples scores 0.641; general skills 0.408 vs 0.416, non-inferior).
+    Earlier recipes: answers replayed up to 64 tokens kept the task (0.922) but general skills fell to 0.376
+    (undecided: facts 0.88, arithmetic 0.344), 0.395 with 256 such replays (instruction following 0.200);
+    two epochs kept general skills (0.408) but learnt the task to 0.437 only; attention-only LoRA learnt it to
+    0.167; lr 1e-3 learnt it less (0.595) than few-shot prompting; canned harmless answers instead of SmolLM2's own
+    gave 0.905 on the task but over-refusal 0.38; 24 refusals with 72 harmless twins, over-refusal 0.875 (CI
+    straddling the margin).
     Candidate B: the same data and adapter at lr 2e-2 held constant, no warmup: past the edge, where a small
     instruct model's chat collapses (measured: no output is language, general skills 0.13 vs 0.45).
     """
