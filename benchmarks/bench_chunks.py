@@ -55,7 +55,10 @@ def regression(tasks: str) -> tuple[list, Callable[[list], object], int]:
             wanted.setdefault(task, []).append(doc)
         return run_tasks(lm, None, loaded, samples=wanted)
 
-    return documents(loaded), evaluate, 128
+    sys.path.insert(0, str(REPO / "suites"))
+    from test_regression import CHUNK
+
+    return documents(loaded), evaluate, CHUNK
 
 
 def safety() -> tuple[list, Callable[[list], object], int]:
@@ -63,11 +66,12 @@ def safety() -> tuple[list, Callable[[list], object], int]:
     from test_safety import MAX_NEW_TOKENS, safety_sets
 
     from harness.engine import DecodingParams, cached_import, generate, load_model, render_prompt
+    from harness.session import CHUNK_SIZE
 
     loaded = load_model(cached_import("smollm2", dtype="float32"), "candidate")
     prompts = [render_prompt(loaded.tokenizer, item.messages) for item in safety_sets(None)[0][2]]
     params = DecodingParams(max_new_tokens=MAX_NEW_TOKENS)
-    return prompts, lambda chunk: generate(loaded.model, loaded.tokenizer, chunk, params, batch_size=None), 64
+    return prompts, lambda chunk: generate(loaded.model, loaded.tokenizer, chunk, params, batch_size=None), CHUNK_SIZE
 
 
 def main() -> None:
@@ -75,10 +79,12 @@ def main() -> None:
     parser.add_argument("--suites", default="regression,safety")
     parser.add_argument("--tasks", default="tg_facts,tg_arithmetic,tg_ifeval", help="regression tasks (the demo's)")
     args = parser.parse_args()
+    from harness.session import CHUNK_SEED
+
     rows = []
     for suite in args.suites.split(","):
         items, evaluate, first = regression(args.tasks) if suite == "regression" else safety()
-        order = np.random.default_rng(0).permutation(len(items))  # the session's chunk order (CHUNK_SEED)
+        order = np.random.default_rng(CHUNK_SEED).permutation(len(items))  # the session's chunk order
         items = [items[i] for i in order]
         alone = None
         for name, ends in schedules(len(items), first).items():
